@@ -1,0 +1,51 @@
+"""Action-to-category mapping (CONTRACT.md section 1, "Categories").
+
+An action matches the map exactly after trimming and case folding; an unmapped action
+is ``other``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from schemas.contract import CATEGORIES
+
+
+def normalize_action(action: pl.Expr) -> pl.Expr:
+    """Trim and case-fold an action name, the form the map is matched in."""
+    return action.str.strip_chars().str.to_lowercase()
+
+
+def categorize(events: pl.LazyFrame, action_map: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``category`` and ``mapped`` to events; grain unchanged (one row per event).
+
+    ``action_map`` has ``action`` (already normalized) and ``category``.
+    """
+    amap = action_map.select(
+        normalize_action(pl.col("action")).alias("_action_key"), pl.col("category")
+    ).unique(subset="_action_key", keep="last")
+    return (
+        events.with_columns(normalize_action(pl.col("action")).alias("_action_key"))
+        .join(amap, on="_action_key", how="left")
+        .with_columns(
+            pl.col("category").is_not_null().alias("mapped"),
+            pl.col("category").fill_null("other"),
+        )
+        .drop("_action_key")
+    )
+
+
+def category_rank(category: pl.Expr) -> pl.Expr:
+    """Priority of a category when events share an instant (0 = highest)."""
+    return category.replace_strict(
+        list(CATEGORIES), list(range(len(CATEGORIES))), default=len(CATEGORIES) - 1,
+        return_dtype=pl.Int8,
+    )
+
+
+def unmapped_share(events: pl.DataFrame, action_map: pl.DataFrame) -> float | None:
+    """Share of events whose action is not in the map; None when there are no events."""
+    if events.height == 0:
+        return None
+    mapped = categorize(events.lazy().select("action"), action_map.lazy())
+    return float(mapped.select((~pl.col("mapped")).mean()).collect().item())

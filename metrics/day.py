@@ -1,0 +1,130 @@
+"""``marts.provider_day``: one row per provider per local date of the provider's range.
+
+Sources: active time and its categories (CONTRACT.md section 3); scheduled minutes, WOW
+(Sinsky et al. 2020; Arndt et al. 2023), outside-slot minutes (for PSH40), pajama time
+(Epic's definition as used by Rotenstein et al. 2023), inbox messages and vacation days
+(CONTRACT.md section 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from metrics.active import active_pieces, provider_events
+from metrics.intervals import overlap_with_union
+from metrics.ranges import provider_grid, provider_ranges
+from metrics.schedule import KEYS, counted, scheduled_day, slot_pieces, slot_union, window_union
+from metrics.timeutil import local_date, local_instant, minutes, span_us
+from schemas.config import Config
+from schemas.contract import CATEGORIES
+
+DAY_COLUMNS = [
+    "provider_id", "date", "ehr_minutes",
+    *[f"{c}_minutes" for c in ("chart_review", "notes", "orders", "prescriptions", "inbox", "other")],
+    "scheduled_minutes", "appointments", "unscheduled_day", "wow_minutes",
+    "outside_slot_minutes", "pajama_minutes", "inbox_messages", "vacation_day", "vacation_login",
+]
+
+
+def pajama_us(cfg: Config) -> pl.Expr:
+    """µs of a same-date piece [start, end) inside the pajama window of its date.
+
+    Weekdays: before ``weekday_end`` or at/after ``weekday_start``; Saturday and Sunday
+    entirely when ``pajama.weekends`` is true.
+    """
+    p = cfg.pajama
+    s, e = pl.col("start"), pl.col("end")
+    morning_end = local_instant(pl.col("date"), cfg.timezone, p.weekday_end)
+    evening_start = local_instant(pl.col("date"), cfg.timezone, p.weekday_start)
+    weekday_part = span_us(s, pl.min_horizontal(e, morning_end)) + span_us(
+        pl.max_horizontal(s, evening_start), e
+    )
+    if not p.weekends:
+        return weekday_part
+    return pl.when(pl.col("date").dt.weekday() >= 6).then(span_us(s, e)).otherwise(weekday_part)
+
+
+def active_by_day(pieces: pl.LazyFrame, slots: pl.LazyFrame, window: pl.LazyFrame,
+                  cfg: Config) -> pl.LazyFrame:
+    """Per provider and date: active minutes in total, by category, outside the window,
+    outside the slots and in pajama hours."""
+    p = overlap_with_union(pieces, window, KEYS, "_in_window")
+    p = overlap_with_union(p, slots, KEYS, "_in_slot")
+    p = p.with_columns(span_us(pl.col("start"), pl.col("end")).alias("_us"), pajama_us(cfg)
+                       .alias("_pajama"))
+    per_cat = [
+        minutes(pl.col("_us").filter(pl.col("category") == c).sum()).alias(f"{c}_minutes")
+        for c in CATEGORIES
+    ]
+    return p.group_by(KEYS).agg(
+        minutes(pl.col("_us").sum()).alias("ehr_minutes"),
+        *per_cat,
+        minutes((pl.col("_us") - pl.col("_in_window")).sum()).alias("wow_minutes"),
+        minutes((pl.col("_us") - pl.col("_in_slot")).sum()).alias("outside_slot_minutes"),
+        minutes(pl.col("_pajama").sum()).alias("pajama_minutes"),
+    )
+
+
+def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
+    """One row per provider and date inside a time-off block of a vacation type."""
+    return (
+        time_off.filter(pl.col("type").is_in(list(cfg.vacation_types)))
+        .select("provider_id", pl.date_ranges("start_date", "end_date").alias("date"))
+        .explode("date")
+        .unique()
+        .with_columns(pl.lit(True).alias("vacation_day"))
+    )
+
+
+def provider_day(
+    events: pl.DataFrame,
+    providers: pl.DataFrame,
+    schedule: pl.DataFrame,
+    time_off: pl.DataFrame,
+    inbox: pl.DataFrame,
+    action_map: pl.DataFrame,
+    cfg: Config,
+    loaded: tuple[dt.date, dt.date],
+) -> pl.DataFrame:
+    """Build ``marts.provider_day`` (grain: one row per provider per local date of their
+    range, zeros included). Frames follow :mod:`schemas.frames`."""
+    tz = cfg.timezone
+    grid = provider_grid(provider_ranges(providers, loaded))
+    instants = provider_events(events.lazy(), providers.lazy(), action_map.lazy())
+    appts = counted(schedule.lazy(), cfg)
+    pieces_of_slots = slot_pieces(appts, cfg)
+    slots = slot_union(pieces_of_slots)
+    sched = scheduled_day(appts, slots, cfg)
+    active = active_by_day(active_pieces(instants, cfg), slots, window_union(pieces_of_slots, cfg),
+                           cfg)
+    logins = (
+        instants.select("provider_id", local_date(pl.col("event_time"), tz).alias("date"))
+        .unique()
+        .with_columns(pl.lit(True).alias("_login"))
+    )
+    messages = (
+        inbox.lazy()
+        .select("provider_id", local_date(pl.col("received_time"), tz).alias("date"))
+        .group_by(KEYS)
+        .agg(pl.len().cast(pl.Int64).alias("inbox_messages"))
+    )
+    day = (
+        grid.join(active, on=KEYS, how="left")
+        .join(sched, on=KEYS, how="left")
+        .join(messages, on=KEYS, how="left")
+        .join(vacation_dates(time_off.lazy(), cfg), on=KEYS, how="left")
+        .join(logins, on=KEYS, how="left")
+    )
+    float_cols = [c for c in DAY_COLUMNS if c.endswith("_minutes")]
+    day = day.with_columns(
+        *[pl.col(c).fill_null(0.0) for c in float_cols],
+        pl.col("appointments").fill_null(0),
+        pl.col("inbox_messages").fill_null(0),
+        pl.col("vacation_day").fill_null(False),
+    ).with_columns(
+        (pl.col("scheduled_minutes") == 0).alias("unscheduled_day"),
+        (pl.col("vacation_day") & pl.col("_login").fill_null(False)).alias("vacation_login"),
+    )
+    return day.select(DAY_COLUMNS).sort(KEYS).collect()

@@ -1,0 +1,70 @@
+"""Ratios of sums shared by the week and period marts (CONTRACT.md section 4).
+
+Every figure is a ratio of sums over the dates of the week or period inside the
+provider's range, never a mean of daily ratios. Schedule-based ratios are null when
+``scheduled_hours`` is below ``min_scheduled_hours_per_week`` x (days in range / 7), or
+zero.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from schemas.config import Config
+
+SUMMED = [
+    "ehr_minutes", "wow_minutes", "inbox_minutes", "notes_minutes", "orders_minutes",
+    "prescriptions_minutes", "outside_slot_minutes", "inbox_messages",
+]
+
+#: Columns shared by provider_week and provider_period, in order.
+RATIO_COLUMNS = [
+    "scheduled_hours", "clinic_days", "ehr_time8", "wow8", "ib_time8", "note_time8",
+    "order_time8", "rx_time8", "wow_minutes_per_clinic_day", "ehr_minutes_per_scheduled_hour",
+    "psh40", "inbox_messages", "inbox_messages_per_cfte", "wow_minutes_per_cfte",
+]
+
+
+def sums(keys: list[str]) -> list[pl.Expr]:
+    """Aggregations over provider_day rows of one group."""
+    return [
+        pl.len().cast(pl.Int64).alias("days_in_range"),
+        (pl.col("scheduled_minutes").sum() / 60).alias("scheduled_hours"),
+        (pl.col("scheduled_minutes") > 0).sum().cast(pl.Int64).alias("clinic_days"),
+        *[pl.col(c).sum() for c in SUMMED],
+    ]
+
+
+def ratios(cfg: Config) -> list[pl.Expr]:
+    """Ratio columns computed from the sums (and ``clinical_fte``)."""
+    hours = pl.col("scheduled_hours")
+    enough = (hours > 0) & (
+        hours >= cfg.min_scheduled_hours_per_week * pl.col("days_in_range") / 7
+    )
+
+    def per8(col: str) -> pl.Expr:
+        return pl.when(enough).then(pl.col(col) / 60 / hours * 8)
+
+    return [
+        per8("ehr_minutes").alias("ehr_time8"),
+        per8("wow_minutes").alias("wow8"),
+        per8("inbox_minutes").alias("ib_time8"),
+        per8("notes_minutes").alias("note_time8"),
+        per8("orders_minutes").alias("order_time8"),
+        per8("prescriptions_minutes").alias("rx_time8"),
+        pl.when(enough & (pl.col("clinic_days") > 0))
+        .then(pl.col("wow_minutes") / pl.col("clinic_days"))
+        .alias("wow_minutes_per_clinic_day"),
+        pl.when(enough).then(pl.col("ehr_minutes") / hours).alias("ehr_minutes_per_scheduled_hour"),
+        pl.when(enough)
+        .then(40 * hours / (hours + pl.col("outside_slot_minutes") / 60))
+        .alias("psh40"),
+        (pl.col("inbox_messages") / pl.col("clinical_fte")).alias("inbox_messages_per_cfte"),
+        (pl.col("wow_minutes") / pl.col("clinical_fte")).alias("wow_minutes_per_cfte"),
+    ]
+
+
+def week_start_expr(date: pl.Expr, cfg: Config) -> pl.Expr:
+    """The first date of the week (starting on ``week_start``) that holds ``date``."""
+    back = (date.dt.weekday() - cfg.week_start_weekday) % 7
+    return date - pl.duration(days=back)

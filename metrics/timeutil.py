@@ -1,0 +1,42 @@
+"""Local-time helpers: instants are UTC, calendar attribution uses the configured zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+US_PER_MINUTE = 60_000_000
+
+
+def local_date(instant: pl.Expr, tz: str) -> pl.Expr:
+    """The local calendar date of a UTC instant."""
+    return instant.dt.convert_time_zone(tz).dt.date()
+
+
+def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Expr:
+    """The UTC instant of local wall-clock ``at`` on ``date``.
+
+    A repeated wall time takes the earlier instant. A wall time that does not exist
+    (clocks go forward across it) is moved to the first instant after the gap, which is
+    what a wall clock shows at that moment.
+    """
+    offset = pl.duration(hours=at.hour, minutes=at.minute, seconds=at.second)
+    naive = date.cast(pl.Datetime("us")) + offset
+    exact = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    # Inside a spring-forward gap: the instant one hour later on the wall clock, minus the
+    # part of that hour that did not exist; for whole-hour gaps this is the gap's end.
+    after_gap = (naive + pl.duration(hours=1)).dt.replace_time_zone(
+        tz, ambiguous="earliest", non_existent="null"
+    ) - pl.duration(hours=1)
+    return pl.coalesce(exact, after_gap).dt.convert_time_zone("UTC")
+
+
+def minutes(us: pl.Expr) -> pl.Expr:
+    """Microseconds (integer) to minutes (double, unrounded)."""
+    return us.cast(pl.Float64) / US_PER_MINUTE
+
+
+def span_us(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """Length of [start, end) in microseconds, never negative."""
+    return pl.max_horizontal((end - start).dt.total_microseconds(), pl.lit(0, pl.Int64))
