@@ -22,7 +22,8 @@ from schemas.contract import CATEGORIES
 
 DAY_COLUMNS = [
     "provider_id", "date", "ehr_minutes",
-    *[f"{c}_minutes" for c in ("chart_review", "notes", "orders", "prescriptions", "inbox", "other")],
+    "chart_review_minutes", "notes_minutes", "orders_minutes", "prescriptions_minutes",
+    "inbox_minutes", "other_minutes",
     "scheduled_minutes", "appointments", "unscheduled_day", "wow_minutes",
     "outside_slot_minutes", "pajama_minutes", "inbox_messages", "vacation_day", "vacation_login",
 ]

@@ -199,7 +199,9 @@ def parse_config(raw: dict[str, Any] | None) -> Config:
     if raw.get("data_through") is not None:
         kw["data_through"] = _date("data_through", raw["data_through"])
     if "idle_timeout_seconds" in raw:
-        v = _number("idle_timeout_seconds", raw["idle_timeout_seconds"], 0, MAX_IDLE_TIMEOUT_SECONDS)
+        v = _number(
+            "idle_timeout_seconds", raw["idle_timeout_seconds"], 0, MAX_IDLE_TIMEOUT_SECONDS
+        )
         if v <= 0:
             raise _err("idle_timeout_seconds", "must be above 0")
         kw["idle_timeout_seconds"] = v
