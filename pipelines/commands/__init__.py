@@ -1,0 +1,1 @@
+"""One module per ``ehrlog`` subcommand, each exporting a click ``command``."""

@@ -1,0 +1,63 @@
+"""``ehrlog run``: load one delivery folder and rebuild the warehouse through Dagster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import duckdb
+
+from pipelines.runner import RunFailed, run_pipeline
+from schemas.config import ConfigError, load_config
+
+
+def summarize(warehouse: Path, run_id: str) -> str:
+    """A short text summary of one run, read from its methods-card row."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT rows_staged_json, quarantine_counts_json, input_files_json, "
+            "unmapped_share, unrostered_events, range_start, range_end "
+            "FROM marts.methods WHERE run_id = ?", [run_id]
+        ).fetchone()
+    finally:
+        con.close()
+    staged, quarantined, files = (json.loads(x) for x in row[:3])
+    q_by_kind: dict[str, int] = {}
+    for q in quarantined:
+        q_by_kind[q["kind"]] = q_by_kind.get(q["kind"], 0) + q["n"]
+    lines = [f"{'kind':<11}{'loaded':>10}{'quarantined':>13}"]
+    for kind, n in staged.items():
+        lines.append(f"{kind:<11}{n:>10,}{q_by_kind.get(kind, 0):>13,}")
+    lines.append(f"files loaded: {len(files)}")
+    if row[3] is not None:
+        lines.append(f"unmapped actions: {row[3]:.2%} of events; "
+                     f"events of users not in the roster: {row[4]:,}")
+    lines.append(f"loaded range: {row[5]} .. {row[6]}")
+    lines.append(f"warehouse: {warehouse}")
+    return "\n".join(lines)
+
+
+@click.command(name="run")
+@click.option("--input", "input_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Delivery folder of extracts (events, providers, schedule, time_off, inbox).")
+@click.option("--warehouse", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Published DuckDB warehouse file (created if missing).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), envvar="EHRLOG_CONFIG", help="YAML config (CONTRACT.md section 2).")
+@click.option("--demo", is_flag=True, envvar="EHRLOG_DEMO",
+              help="Demo mode: a fixed, public patient-id hash key (never for real data).")
+def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bool) -> None:
+    """Load a delivery folder and rebuild every table, in-process through Dagster.
+
+    The warehouse is replaced atomically at the end of a successful run; a failed run
+    leaves the last good warehouse in place.
+    """
+    try:
+        load_config(config_path)
+        outcome = run_pipeline(input_dir, warehouse, config_path, demo=demo)
+    except (ConfigError, RunFailed) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(summarize(outcome.warehouse, outcome.run_id))
