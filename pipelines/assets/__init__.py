@@ -1,0 +1,1 @@
+"""Dagster assets, keyed like the tables they write (``["marts", "provider_week"]``)."""

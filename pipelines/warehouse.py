@@ -1,0 +1,92 @@
+"""The DuckDB warehouse: a private working copy per run, published atomically.
+
+Analysts open the published file read-only. A run copies it to an owner-only working
+file, writes there, and at its end replaces the published file with ``os.replace``, an
+atomic rename: a reader holding the old file keeps reading the old snapshot, a new
+reader sees the new one, and nobody sees a half-finished run. A failed run leaves its
+working file behind (removed by the next run) and the published file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+WORK_DIR_NAME = ".ehrlog-work"
+ARCHIVE_DIR_NAME = "raw-archive"
+PUBLISHED_MODE = 0o640  # group-readable at most, never world-readable
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where the published warehouse lives, and the run's working copy next to it."""
+
+    path: str
+    memory_limit: str = "4GB"
+    threads: int = 2
+
+    @property
+    def published(self) -> Path:
+        return Path(self.path).resolve()
+
+    @property
+    def work_dir(self) -> Path:
+        return self.published.parent / WORK_DIR_NAME
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.published.parent / ARCHIVE_DIR_NAME
+
+    def working(self, run_id: str) -> Path:
+        return self.work_dir / f"{run_id}.duckdb"
+
+    def begin(self, run_id: str) -> Path:
+        """Create the run's working copy from the published warehouse (idempotent)."""
+        self.published.parent.mkdir(parents=True, exist_ok=True)
+        self.work_dir.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+        os.chmod(self.work_dir, PRIVATE_DIR_MODE)
+        work = self.working(run_id)
+        for stale in self.work_dir.glob("*.duckdb*"):
+            if not stale.name.startswith(run_id):
+                stale.unlink(missing_ok=True)
+        if not work.exists() and self.published.exists():
+            shutil.copyfile(self.published, work)
+        if work.exists():
+            os.chmod(work, PRIVATE_FILE_MODE)
+        return work
+
+    def connect(self, run_id: str) -> duckdb.DuckDBPyConnection:
+        """A read-write connection to the run's working copy, with explicit limits."""
+        work = self.working(run_id)
+        if not work.parent.exists():
+            self.begin(run_id)
+        old_umask = os.umask(0o077)
+        try:
+            con = duckdb.connect(str(work))
+        finally:
+            os.umask(old_umask)
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET memory_limit = ?", [self.memory_limit])
+        con.execute("SET threads = ?", [self.threads])
+        return con
+
+    def publish(self, run_id: str) -> Path:
+        """Atomically replace the published warehouse with the run's working copy."""
+        work = self.working(run_id)
+        con = duckdb.connect(str(work))
+        con.execute("CHECKPOINT")
+        con.close()
+        os.chmod(work, PUBLISHED_MODE)
+        os.replace(work, self.published)
+        Path(str(work) + ".wal").unlink(missing_ok=True)
+        return self.published
+
+    def discard(self, run_id: str) -> None:
+        """Remove a failed run's working copy; the published file is untouched."""
+        for f in self.work_dir.glob(f"{run_id}.duckdb*"):
+            f.unlink(missing_ok=True)
