@@ -11,9 +11,17 @@ import polars as pl
 from schemas.contract import CATEGORIES
 
 
+def _fold(names: pl.Series) -> pl.Series:
+    """Python's ``str.strip().casefold()`` applied to each distinct name (Polars has no
+    full case folding: ``to_lowercase`` keeps "ß", casefold gives "ss")."""
+    distinct = names.unique().drop_nulls()
+    folded = [n.strip().casefold() for n in distinct.to_list()]
+    return names.replace_strict(distinct, folded, default=None, return_dtype=pl.String)
+
+
 def normalize_action(action: pl.Expr) -> pl.Expr:
     """Trim and case-fold an action name, the form the map is matched in."""
-    return action.str.strip_chars().str.to_lowercase()
+    return action.map_batches(_fold, return_dtype=pl.String)
 
 
 def categorize(events: pl.LazyFrame, action_map: pl.LazyFrame) -> pl.LazyFrame:

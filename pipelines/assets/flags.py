@@ -6,7 +6,6 @@ value; ``marts.provider_risk_summary`` one row per provider and period;
 measure.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -7,7 +7,6 @@ provider for the trailing year. Definitions: CONTRACT.md sections 3 and 4, in
 :mod:`metrics`.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

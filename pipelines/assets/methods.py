@@ -4,7 +4,6 @@
 ``warehouse/published``: the atomic replacement of the published warehouse file.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import json

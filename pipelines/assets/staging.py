@@ -4,7 +4,6 @@ Grain: staging tables hold one row per contract key (newest delivery wins);
 ``quarantine.rows`` one row per rejected input row; ``raw.files`` one row per file.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
