@@ -33,7 +33,7 @@ def _root_message(exc: BaseException) -> str:
 
 
 def run_pipeline(input_dir: Path | None, warehouse: Path, config_path: Path | None,
-                 demo: bool = False) -> RunOutcome:
+                 demo: bool = False, log_level: str = "WARNING") -> RunOutcome:
     """Load ``input_dir`` (if given) and rebuild every table; publish atomically.
 
     Raises :class:`RunFailed` with a one-line message when any step fails; the working
@@ -43,7 +43,10 @@ def run_pipeline(input_dir: Path | None, warehouse: Path, config_path: Path | No
     res = resources(str(warehouse), str(config_path) if config_path else None, demo)
     defs = dg.Definitions(assets=ASSETS, jobs=[load_and_rebuild], resources=res)
     delivery = {"config": {"delivery": str(Path(input_dir).resolve()) if input_dir else ""}}
-    run_config = {"ops": {"load_delivery_asset": delivery, "marts__methods": delivery}}
+    run_config = {
+        "ops": {"load_delivery_asset": delivery, "marts__methods": delivery},
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
     wh: WarehouseResource = res["warehouse"]
     try:
         defs.resolve_job_def("load_and_rebuild").execute_in_process(

@@ -78,7 +78,7 @@ def load_delivery_asset(
 def summary_counts(summary) -> dict[str, dict[str, int]]:
     """Per-kind counts of a DeliverySummary as plain ints for asset metadata."""
     out: dict[str, dict[str, int]] = {}
-    for kind, c in summary.kinds.items():
+    for kind, c in summary.counts.items():
         out[kind] = {
             "files": c.files, "files_skipped": c.files_skipped, "rows_read": c.rows_read,
             "rows_staged": c.rows_staged, "rows_quarantined": c.rows_quarantined,

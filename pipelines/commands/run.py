@@ -49,7 +49,9 @@ def summarize(warehouse: Path, run_id: str) -> str:
               path_type=Path), envvar="EHRLOG_CONFIG", help="YAML config (CONTRACT.md section 2).")
 @click.option("--demo", is_flag=True, envvar="EHRLOG_DEMO",
               help="Demo mode: a fixed, public patient-id hash key (never for real data).")
-def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Show Dagster's step logs.")
+def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bool,
+            verbose: bool) -> None:
     """Load a delivery folder and rebuild every table, in-process through Dagster.
 
     The warehouse is replaced atomically at the end of a successful run; a failed run
@@ -57,7 +59,8 @@ def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bo
     """
     try:
         load_config(config_path)
-        outcome = run_pipeline(input_dir, warehouse, config_path, demo=demo)
+        outcome = run_pipeline(input_dir, warehouse, config_path, demo=demo,
+                               log_level="INFO" if verbose else "CRITICAL")
     except (ConfigError, RunFailed) as e:
         raise click.ClickException(str(e)) from None
     click.echo(summarize(outcome.warehouse, outcome.run_id))
