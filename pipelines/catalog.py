@@ -231,9 +231,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 TABLES["core.run_stats"] = (
-    "One row: data-quality figures of the latest run, read by the methods card.",
+    "One row: data-quality figures of the staged data as of the latest run, read by the "
+    "methods card (no run id, so that re-loading a delivery leaves it unchanged).",
     {
-        "run_id": "Dagster run id.",
         "unmapped_share": "Share of staged events whose action is unmapped.",
         "unrostered_events": "Staged events of user ids not in the roster.",
         "range_start": "First date of the loaded range.",

@@ -19,6 +19,7 @@ import duckdb
 WORK_DIR_NAME = ".ehrlog-work"
 ARCHIVE_DIR_NAME = "raw-archive"
 PUBLISHED_MODE = 0o640  # group-readable at most, never world-readable
+PUBLISHED_DIR_MODE = 0o750
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -47,7 +48,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def begin(self, run_id: str) -> Path:
         """Create the run's working copy from the published warehouse (idempotent)."""
-        self.published.parent.mkdir(parents=True, exist_ok=True)
+        if not self.published.parent.exists():
+            self.published.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True)
         self.work_dir.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
         os.chmod(self.work_dir, PRIVATE_DIR_MODE)
         work = self.working(run_id)

@@ -60,7 +60,6 @@ def provider_day_asset(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         write_table(con, "core.providers", dim)
         rostered = st["providers"].get_column("user_id").unique().implode()
         stats = pl.DataFrame({
-            "run_id": [run_id],
             "unmapped_share": [unmapped_share(st["events"], st["action_map"])],
             "unrostered_events": [
                 st["events"].filter(~pl.col("user_id").is_in(rostered)).height],

@@ -22,7 +22,7 @@ MARTS = [["marts", "burnout_risk_flags"], ["marts", "provider_week"]]
 
 
 def _json_rows(con, sql: str, params: list) -> str:
-    return json.dumps(con.execute(sql, params).pl().to_dicts(), default=str)
+    return json.dumps(con.sql(sql, params=params).pl().to_dicts(), default=str)
 
 
 @dg.asset(key=["marts", "methods"], deps=MARTS, group_name="publish",
@@ -80,7 +80,7 @@ def staged_counts(con, run_id: str) -> dict[str, int]:
     for kind in ("providers", "action_map", "events", "schedule", "time_off", "inbox"):
         out[kind] = con.execute(
             f"SELECT count(*) FROM staging.{kind} WHERE delivery_id = ?", [run_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     return out
 
 

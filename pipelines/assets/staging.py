@@ -60,16 +60,18 @@ def load_delivery_asset(
             counts = summary_counts(summary)
         for key in STAGING_KEYS:
             kind = key.path[-1]
-            total = con.execute(f"SELECT count(*) FROM staging.{kind}").fetchone()[0]
+            total = con.execute(f"SELECT count(*) FROM staging.{kind}").fetchall()[0][0]
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={"rows_total": total, **{k: v for k, v in counts.get(kind, {}).items()}},
             )
         q = con.execute(
             "SELECT count(*) FROM quarantine.rows WHERE delivery_id = ?", [run_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         yield dg.MaterializeResult(asset_key=QUARANTINE_KEY, metadata={"rows_this_run": q})
-        f = con.execute("SELECT count(*) FROM raw.files WHERE delivery_id = ?", [run_id]).fetchone()[0]
+        f = con.execute(
+            "SELECT count(*) FROM raw.files WHERE delivery_id = ?", [run_id]
+        ).fetchall()[0][0]
         yield dg.MaterializeResult(asset_key=RAW_KEY, metadata={"files_this_run": f})
     finally:
         con.close()

@@ -20,7 +20,7 @@ def summarize(warehouse: Path, run_id: str) -> str:
             "SELECT rows_staged_json, quarantine_counts_json, input_files_json, "
             "unmapped_share, unrostered_events, range_start, range_end "
             "FROM marts.methods WHERE run_id = ?", [run_id]
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         con.close()
     staged, quarantined, files = (json.loads(x) for x in row[:3])

@@ -1,0 +1,177 @@
+"""Load one delivery folder into the warehouse (CONTRACT.md section 1).
+
+One transaction per delivery: every file is read, hashed, checked and staged, or, when
+any file cannot be loaded (:class:`ExtractError`), nothing of the delivery is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest import store
+from pipelines.ingest.archive import archive_file
+from pipelines.ingest.discover import DeliveryFile, discover, file_sha256
+from pipelines.ingest.errors import ExtractError, HashKeyError
+from pipelines.ingest.hashing import hash_patient_ids
+from pipelines.ingest.read import open_extract
+from pipelines.ingest.summary import DeliverySummary, LoadedFile
+from pipelines.ingest.tables import ensure_schema
+from pipelines.ingest.validate import Rules, validate
+from schemas.config import Config
+from schemas.contract import KINDS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    file: DeliveryFile
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class _Run:
+    cfg: Config
+    rules: Rules
+    run_time: dt.datetime
+    delivery_id: str
+    hash_key: bytes
+    archive_dir: Path | None
+
+
+def load_delivery(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    cfg: Config,
+    *,
+    run_time: dt.datetime,
+    delivery_id: str,
+    hash_key: bytes,
+    archive_dir: Path | None,
+) -> DeliverySummary:
+    """Load the extracts in ``folder`` as delivery ``delivery_id``; return what it did.
+
+    Files already loaded (same SHA-256 in ``raw.files``) are skipped, so loading a folder
+    twice changes no table. Kinds load in the order of ``schemas.contract.KINDS`` (the
+    roster first, so that schedule, time off and inbox rows are checked against the roster
+    including this delivery's providers). Rows failing the contract go to
+    ``quarantine.rows``; the others are upserted into ``staging.<kind>``.
+
+    With ``archive_dir``, each loaded file is archived read-only under
+    ``archive_dir/<sha256[:2]>/<sha256>/<name>``, except files that hold a ``patient_id``
+    column while ``privacy.keep_raw_patient_ids`` is false: those get only their manifest
+    row in ``raw.files`` (``archived_path`` NULL), since the clear ids may not be kept.
+
+    Raises :class:`ExtractError` (nothing of the delivery is kept) when a file lacks a
+    required column, cannot be decoded or is a corrupt compressed file.
+    """
+    if not hash_key:
+        raise HashKeyError("the key for hashing patient ids is empty")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ExtractError(str(folder), "delivery folder does not exist")
+    run = _Run(cfg, Rules.from_config(cfg, run_time), run_time, delivery_id, hash_key,
+               archive_dir)
+    ensure_schema(con)
+    summary = DeliverySummary(delivery_id=delivery_id)
+    pending = _new_files(con, folder, summary)
+    con.begin()
+    try:
+        for kind in KINDS:
+            files = [p for p in pending if p.file.kind == kind]
+            if files:
+                _load_kind(con, kind, files, run, summary)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    log.info("delivery %s: %d files, %d rows staged, %d quarantined", delivery_id,
+             len(summary.files), summary.rows_staged, summary.rows_quarantined)
+    return summary
+
+
+def _new_files(
+    con: duckdb.DuckDBPyConnection, folder: Path, summary: DeliverySummary
+) -> list[_Pending]:
+    """The delivery's files not loaded before (by checksum), in load order."""
+    files, ignored = discover(folder)
+    for name in ignored:
+        log.warning("ignoring %s: not a .csv, .csv.gz or .parquet file of a known kind", name)
+    summary.ignored_files.extend(ignored)
+    checked = [_Pending(f, *file_sha256(f.path)) for f in files]
+    known = store.known_checksums(con, [p.sha256 for p in checked])
+    pending: list[_Pending] = []
+    for p in checked:
+        if p.sha256 in known:
+            log.info("skipping %s: already loaded (sha256 %s)", p.file.name, p.sha256)
+            summary.skipped_files.append(p.file.name)
+            summary.counts[p.file.kind].files_skipped += 1
+        else:
+            known.add(p.sha256)
+            pending.append(p)
+    return pending
+
+
+def _load_kind(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    files: list[_Pending],
+    run: _Run,
+    summary: DeliverySummary,
+) -> None:
+    counts = summary.counts[kind]
+    store.start_kind(con, kind)
+    for p in files:
+        rows, archived = _load_file(con, kind, p, run, summary)
+        summary.files.append(LoadedFile(p.file.name, kind, p.sha256, rows, p.size, archived))
+        counts.files += 1
+        counts.rows_read += rows
+    result = store.finish_kind(con, kind, run.delivery_id, run.cfg.timezone)
+    counts.rows_staged += result.staged
+    summary.add_quarantined(kind, result.quarantined)
+    summary.add_dates(kind, result.dates)
+    if kind == "events":
+        summary.unrostered_events += result.unrostered_events
+        summary.unrostered_users += result.unrostered_users
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection, kind: str, p: _Pending, run: _Run, summary: DeliverySummary
+) -> tuple[int, str | None]:
+    """Read, hash, check and collect one file batch by batch; archive it.
+
+    Returns the number of data records and the archived path (or None).
+    """
+    extract = open_extract(p.file, KINDS[kind], run.cfg.keep_extra_columns)
+    rows = 0
+    for batch in extract.batches():
+        frame = hash_patient_ids(con, batch, run.hash_key)
+        good, bad = validate(frame, KINDS[kind], run.rules, delivery_id=run.delivery_id,
+                             source_file=p.file.name)
+        store.append(con, store.NEW, good)
+        store.quarantine(con, bad)
+        summary.add_quarantined(kind, dict(bad.group_by("reason").len().iter_rows()))
+        rows += batch.height
+    archived = _archive(p, run, extract.has_patient_ids)
+    store.record_file(con, {
+        "delivery_id": run.delivery_id, "kind": kind, "file_name": p.file.name,
+        "sha256": p.sha256, "bytes": p.size, "rows": rows, "loaded_at": run.run_time,
+        "archived_path": archived,
+    })
+    return rows, archived
+
+
+def _archive(p: _Pending, run: _Run, has_patient_ids: bool) -> str | None:
+    if run.archive_dir is None:
+        return None
+    if has_patient_ids and not run.cfg.privacy.keep_raw_patient_ids:
+        log.info("not archiving %s: it holds clear patient ids "
+                 "(privacy.keep_raw_patient_ids is false)", p.file.name)
+        return None
+    return str(archive_file(p.file.path, p.sha256, run.archive_dir))

@@ -1,0 +1,123 @@
+"""End to end: ``ehrlog run`` on sample_logs/, re-loads, and a failing delivery."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs"
+
+
+def _snapshot(path: Path) -> dict[str, str]:
+    """Row count and content hash of every table except the run log."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for schema, table in con.sql(
+            "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"
+        ).fetchall():
+            if (schema, table) == ("marts", "methods"):
+                continue
+            rows = sorted(repr(r) for r in con.sql(f"SELECT * FROM {schema}.{table}").fetchall())
+            out[f"{schema}.{table}"] = f"{len(rows)}:" + hashlib.sha256(
+                "\n".join(rows).encode()).hexdigest()
+        return out
+    finally:
+        con.close()
+
+
+def test_run_on_sample_prints_summary_and_publishes(tmp_path: Path) -> None:
+    wh = tmp_path / "wh" / "ehrlog.duckdb"
+    result = CliRunner().invoke(
+        cli, ["run", "--input", str(SAMPLE), "--warehouse", str(wh), "--demo"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"warehouse: {wh.resolve()}" in result.output
+    events_line = next(line for line in result.output.splitlines() if line.startswith("events"))
+    assert events_line.split()[1].replace(",", "") != "0"
+    assert wh.stat().st_mode & 0o007 == 0, "published warehouse must not be world-readable"
+
+
+def test_every_flag_level_fires_on_the_sample(sample_warehouse: Path) -> None:
+    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    got = set(con.sql(
+        "SELECT DISTINCT measure, level FROM marts.burnout_risk_flags").fetchall())
+    con.close()
+    expected = {
+        ("wow_minutes_per_clinic_day", "low"), ("wow_minutes_per_clinic_day", "elevated"),
+        ("wow_minutes_per_clinic_day", "high"), ("inbox_messages_per_week", "low"),
+        ("inbox_messages_per_week", "elevated"), ("inbox_messages_per_week", "high"),
+        ("vacation_ehr_minutes_per_day", "low"), ("vacation_ehr_minutes_per_day", "high"),
+        ("pto_inbox_self_completed_share", "low"),
+        ("pto_inbox_self_completed_share", "elevated"),
+        ("pto_weeks_taken", "low"), ("pto_weeks_taken", "elevated"),
+    }
+    assert expected <= got
+
+
+def test_every_mart_and_core_column_has_a_comment(sample_warehouse: Path) -> None:
+    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    missing = con.sql(
+        "SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE schema_name IN ('marts', 'core', 'staging', 'quarantine', 'raw') "
+        "AND (comment IS NULL OR comment = '')"
+    ).fetchall()
+    tables = con.sql(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        "WHERE schema_name IN ('marts', 'core', 'staging', 'quarantine', 'raw') "
+        "AND (comment IS NULL OR comment = '')"
+    ).fetchall()
+    con.close()
+    assert missing == [] and tables == []
+
+
+def test_reloading_the_same_delivery_changes_only_the_run_log(
+        sample_warehouse: Path, tmp_path: Path) -> None:
+    from pipelines.runner import run_pipeline
+
+    wh = tmp_path / "ehrlog.duckdb"
+    shutil.copyfile(sample_warehouse, wh)
+    before = _snapshot(wh)
+    run_pipeline(SAMPLE, wh, None, demo=True)
+    assert _snapshot(wh) == before
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.sql("SELECT count(*) FROM marts.methods").fetchall()[0][0] == 2
+    con.close()
+
+
+def test_missing_column_stops_the_run_and_publishes_nothing(
+        sample_warehouse: Path, tmp_path: Path) -> None:
+    wh = tmp_path / "ehrlog.duckdb"
+    shutil.copyfile(sample_warehouse, wh)
+    before = _snapshot(wh)
+    bad = tmp_path / "delivery"
+    bad.mkdir()
+    (bad / "schedule.csv").write_text(
+        "appointment_id,provider_id,start_time,status\nA1,PRV001,2026-01-05 09:00:00,completed\n"
+    )
+    result = CliRunner().invoke(cli, ["run", "--input", str(bad), "--warehouse", str(wh),
+                                      "--demo"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: schedule.csv: missing required column 'duration_minutes'"
+    )
+    assert _snapshot(wh) == before
+    assert list((tmp_path / ".ehrlog-work").glob("*.duckdb")) == []
+
+
+def test_run_needs_a_hash_key_outside_demo_mode(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EHRLOG_HASH_KEY", raising=False)
+    monkeypatch.delenv("EHRLOG_DEMO", raising=False)
+    result = CliRunner().invoke(cli, ["run", "--input", str(SAMPLE), "--warehouse",
+                                      str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 1
+    assert "EHRLOG_HASH_KEY" in result.output.strip().splitlines()[-1]
+    assert not (tmp_path / "w.duckdb").exists()
