@@ -19,6 +19,7 @@ from pipelines.assets.marts import (
 )
 from pipelines.assets.methods import methods_asset, publish_asset
 from pipelines.assets.staging import load_delivery_asset
+from pipelines.checks import CHECKS
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource
 from schemas.config import load_config
@@ -51,6 +52,7 @@ def build_definitions() -> dg.Definitions:
     deployment = load_config(config_path).deployment
     return dg.Definitions(
         assets=ASSETS,
+        asset_checks=CHECKS,
         jobs=[load_and_rebuild],
         resources=resources(deployment.warehouse, config_path,
                             demo=os.environ.get("EHRLOG_DEMO") == "1"),

@@ -64,3 +64,5 @@ def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bo
     except (ConfigError, RunFailed) as e:
         raise click.ClickException(str(e)) from None
     click.echo(summarize(outcome.warehouse, outcome.run_id))
+    for check in outcome.failed_checks:
+        click.echo(check.line(), err=True)
