@@ -12,6 +12,7 @@ import datetime as dt
 import polars as pl
 
 from metrics.active import active_pieces, provider_events
+from metrics.ranges import provider_ranges
 from metrics.timeutil import minutes, span_us
 from schemas.config import Config
 
@@ -21,12 +22,15 @@ def ehr_time_by_timeout(events: pl.DataFrame, providers: pl.DataFrame,
                         timeouts: list[float]) -> pl.DataFrame:
     """Total and per-provider-day active EHR minutes for each idle timeout (seconds).
 
-    Columns: idle_timeout_seconds, ehr_minutes_total, provider_days, ehr_minutes_per_day,
+    Columns: idle_timeout_seconds, ehr_minutes_total, provider_days (dates of every
+    provider's own range), ehr_minutes_per_day,
     ratio_to_configured (total / total at ``cfg.idle_timeout_seconds``).
     """
+    timeouts = [float(t) for t in timeouts]
     instants = provider_events(events.lazy(), providers.lazy(), action_map.lazy()).collect()
-    n_days = (loaded[1] - loaded[0]).days + 1
-    n_providers = providers.get_column("provider_id").n_unique()
+    ranges = provider_ranges(providers, loaded).collect()
+    provider_days = int(ranges.select(
+        ((pl.col("range_end") - pl.col("range_start")).dt.total_days() + 1).sum()).item() or 0)
     rows = []
     for t in sorted({*timeouts, cfg.idle_timeout_seconds}):
         total = (
@@ -40,7 +44,6 @@ def ehr_time_by_timeout(events: pl.DataFrame, providers: pl.DataFrame,
     out = pl.DataFrame(rows)
     base = out.filter(pl.col("idle_timeout_seconds") == cfg.idle_timeout_seconds)
     base_total = base.get_column("ehr_minutes_total").item()
-    provider_days = n_days * n_providers
     return out.with_columns(
         pl.lit(provider_days).alias("provider_days"),
         (pl.col("ehr_minutes_total") / max(provider_days, 1)).alias("ehr_minutes_per_day"),

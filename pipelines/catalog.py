@@ -179,16 +179,29 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 _GROUP_COLS = {
-    **_PERIOD_KEYS,
     "period_type": "week, month, quarter, or trailing_year.",
+    "period_start": "First date of the period.",
+    "period_end": "Last date of the period.",
     "measure": "Flagged measure.",
-    "n_providers": "Providers with a value for the measure; null when suppressed.",
+    "n_providers": (
+        "Providers (roles of the thresholds profile) with a value for the measure in the "
+        "period, partial provider-periods included; shown even when suppressed."
+    ),
     "median": "Median of the providers' values (linear interpolation); null when suppressed.",
     "p25": "25th percentile (linear interpolation); null when suppressed.",
     "p75": "75th percentile (linear interpolation); null when suppressed.",
-    "n_low": "Providers at level low; null when between 1 and min_cell_size - 1.",
-    "n_elevated": "Providers at level elevated; null when between 1 and min_cell_size - 1.",
-    "n_high": "Providers at level high; null when between 1 and min_cell_size - 1.",
+    "n_low": (
+        "Providers at level low; null when between 1 and min_cell_size - 1, and on "
+        "every suppressed row."
+    ),
+    "n_elevated": (
+        "Providers at level elevated; null when between 1 and min_cell_size - 1, and on "
+        "every suppressed row."
+    ),
+    "n_high": (
+        "Providers at level high; null when between 1 and min_cell_size - 1, and on "
+        "every suppressed row."
+    ),
     "suppressed": "True when n_providers < min_cell_size: statistics withheld.",
 }
 for _group in ("department", "specialty"):
@@ -202,7 +215,7 @@ TABLES["marts.methods"] = (
     "One row per run: the methods card (software version, settings, inputs, quality).",
     {
         "run_id": "Dagster run id.",
-        "run_at": "Time the run started (UTC).",
+        "run_at": "Time the methods card was written, near the end of the run (UTC).",
         "software_version": "ehrlog version.",
         "settings_json": "Metric settings as JSON.",
         "settings_hash": "Hash of the metric settings.",

@@ -20,6 +20,8 @@ from pipelines.assets.marts import (
 from pipelines.assets.methods import methods_asset, publish_asset
 from pipelines.assets.staging import load_delivery_asset
 from pipelines.checks import CHECKS
+from pipelines.schedules import build_nightly_schedule
+from pipelines.sensors import build_drop_folder_sensor
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource
 from schemas.config import load_config
@@ -49,11 +51,14 @@ def resources(warehouse: str, config_path: str | None, demo: bool = False) -> di
 
 def build_definitions() -> dg.Definitions:
     config_path = os.environ.get("EHRLOG_CONFIG")
-    deployment = load_config(config_path).deployment
+    cfg = load_config(config_path)
+    deployment = cfg.deployment
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
         jobs=[load_and_rebuild],
+        sensors=[build_drop_folder_sensor(load_and_rebuild, deployment.drop_folder)],
+        schedules=[build_nightly_schedule(load_and_rebuild, deployment.nightly_at, cfg.timezone)],
         resources=resources(deployment.warehouse, config_path,
                             demo=os.environ.get("EHRLOG_DEMO") == "1"),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +23,7 @@ PUBLISHED_MODE = 0o640  # group-readable at most, never world-readable
 PUBLISHED_DIR_MODE = 0o750
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
+STALE_WORK_SECONDS = 86_400
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -53,9 +55,10 @@ class WarehouseResource(dg.ConfigurableResource):
         self.work_dir.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
         os.chmod(self.work_dir, PRIVATE_DIR_MODE)
         work = self.working(run_id)
+        cutoff = time.time() - STALE_WORK_SECONDS
         for stale in self.work_dir.glob("*.duckdb*"):
-            if not stale.name.startswith(run_id):
-                stale.unlink(missing_ok=True)
+            if not stale.name.startswith(run_id) and stale.stat().st_mtime < cutoff:
+                stale.unlink(missing_ok=True)  # left by a failed run more than a day ago
         if not work.exists() and self.published.exists():
             shutil.copyfile(self.published, work)
         if work.exists():

@@ -114,11 +114,11 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
         [schema, name],
-    ).fetchone()
+    ).fetchall()[0]
     views = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
         [schema, name],
-    ).fetchone()
+    ).fetchall()[0]
     return bool((found and found[0]) or (views and views[0]))
 
 
