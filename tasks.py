@@ -57,10 +57,15 @@ def run(*args: str) -> int:
 
 def demo() -> int:
     warehouse = ROOT / "warehouse" / "ehrlog.duckdb"
+    reports = ROOT / "reports"
     rc = run("ehrlog", "run", "--input", "sample_logs", "--warehouse", str(warehouse), "--demo")
     if rc:
         return rc
-    print(f"\nWarehouse: {warehouse}  (open it with duckdb -readonly, or Python)")
+    rc = run("ehrlog", "report", "--warehouse", str(warehouse), "--out", str(reports))
+    if rc:
+        return rc
+    print(f"\nWarehouse: {warehouse}  (open it read-only: duckdb -readonly, or Python)")
+    print(f"Charts:    {reports / 'index.html'}  (HTML and PNG, no network needed)")
     return 0
 
 

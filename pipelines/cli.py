@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from pipelines import __version__
-from pipelines.commands import cost, docs, flags, generate, methods, run, sensitivity
+from pipelines.commands import (
+    cost,
+    docs,
+    flags,
+    generate,
+    methods,
+    report,
+    run,
+    sensitivity,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +23,7 @@ def cli() -> None:
     """EHR audit-log burden measures: load extracts, compute measures, flag and report."""
 
 
-for _module in (run, generate, flags, cost, sensitivity, methods, docs):
+for _module in (run, generate, flags, cost, report, sensitivity, methods, docs):
     cli.add_command(_module.command)
 
 
