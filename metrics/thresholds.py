@@ -36,41 +36,20 @@ from typing import Any
 import polars as pl
 import yaml
 
+from metrics.period import PERIOD_COLUMNS
+from metrics.year import YEAR_COLUMNS
 from schemas.contract import ROLES
 
 LEVELS = ("low", "elevated", "high")
 GRAINS = ("period", "trailing_year")
 
 #: Measures of ``marts.provider_period`` a ``period`` band may refer to.
-PERIOD_MEASURES = (
-    "days_in_range",
-    "scheduled_hours",
-    "clinic_days",
-    "ehr_time8",
-    "wow8",
-    "ib_time8",
-    "note_time8",
-    "order_time8",
-    "rx_time8",
-    "wow_minutes_per_clinic_day",
-    "ehr_minutes_per_scheduled_hour",
-    "psh40",
-    "inbox_messages",
-    "inbox_messages_per_cfte",
-    "wow_minutes_per_cfte",
-    "inbox_messages_per_week",
-    "inbox_messages_per_week_per_cfte",
-    "wow_minutes_per_week_per_cfte",
-    "vacation_days",
-    "vacation_days_with_login",
-    "vacation_days_with_ehr",
-    "vacation_days_over_30_min",
-    "vacation_ehr_minutes_per_day",
-    "pto_inbox_messages",
-    "pto_inbox_self_completed_share",
+PERIOD_MEASURES = tuple(
+    c for c in PERIOD_COLUMNS
+    if c not in ("provider_id", "period_type", "period_start", "period_end", "complete")
 )
 #: Measures of ``marts.provider_year`` a ``trailing_year`` band may refer to.
-YEAR_MEASURES = ("pto_weekdays_taken", "pto_weeks_taken")
+YEAR_MEASURES = tuple(c for c in YEAR_COLUMNS if c.startswith("pto_"))
 
 PROFILE_KEYS = {"name", "description", "roles", "measures"}
 MEASURE_KEYS = {"measure", "unit", "grain", "bands", "citation", "meaning"}
