@@ -47,8 +47,9 @@ def _one_line(error: object) -> str:
         err = err.cause
     message = str(getattr(err, "message", err)).strip()
     cls = getattr(err, "cls_name", None)
-    if cls and message.startswith(f"{cls}: "):
-        message = message[len(cls) + 2:]
+    head, sep, rest = message.partition(": ")
+    if cls and sep and (head == cls or head.endswith(f".{cls}")):
+        message = rest  # "pipelines.ingest.errors.ExtractError: x" -> "x"
     return " ".join(message.split())
 
 
