@@ -9,13 +9,17 @@ working file behind (removed by the next run) and the published file untouched.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import stat
 import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+
+log = logging.getLogger(__name__)
 
 WORK_DIR_NAME = ".ehrlog-work"
 ARCHIVE_DIR_NAME = "raw-archive"
@@ -24,6 +28,23 @@ PUBLISHED_DIR_MODE = 0o750
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 STALE_WORK_SECONDS = 86_400
+
+
+def restrict_folder(folder: Path) -> None:
+    """Make the published folder not world-readable.
+
+    A folder the pipeline owns loses its world bits. A shared, world-writable folder (such
+    as /tmp) is left alone, with a warning: changing it would break other users.
+    """
+    st = folder.stat()
+    if not st.st_mode & 0o007:
+        return
+    if st.st_uid == os.getuid() and not st.st_mode & 0o002:
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~0o007)
+        log.warning("removed world access from the warehouse folder %s", folder)
+    else:
+        log.warning("the warehouse folder %s is world-accessible and shared; the published "
+                    "file itself is 0640, but consider a private folder", folder)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -52,6 +73,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """Create the run's working copy from the published warehouse (idempotent)."""
         if not self.published.parent.exists():
             self.published.parent.mkdir(mode=PUBLISHED_DIR_MODE, parents=True)
+        restrict_folder(self.published.parent)
         self.work_dir.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
         os.chmod(self.work_dir, PRIVATE_DIR_MODE)
         work = self.working(run_id)

@@ -84,5 +84,6 @@ def summary_counts(summary) -> dict[str, dict[str, int]]:
         out[kind] = {
             "files": c.files, "files_skipped": c.files_skipped, "rows_read": c.rows_read,
             "rows_staged": c.rows_staged, "rows_quarantined": c.rows_quarantined,
+            "blank_records": c.blank_records,
         }
     return out

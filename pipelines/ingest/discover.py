@@ -59,7 +59,8 @@ def discover(folder: Path) -> tuple[list[DeliveryFile], list[str]]:
     """
     files: list[DeliveryFile] = []
     ignored: list[str] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    # Broken links are listed too: reading them stops the delivery with a clear error.
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() or _broken_link(p)):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
             continue
@@ -71,6 +72,10 @@ def discover(folder: Path) -> tuple[list[DeliveryFile], list[str]]:
     order = list(KINDS)
     files.sort(key=lambda f: (order.index(f.kind), f.name))
     return files, ignored
+
+
+def _broken_link(path: Path) -> bool:
+    return path.is_symlink() and not path.exists()
 
 
 def file_sha256(path: Path) -> tuple[str, int]:

@@ -68,8 +68,11 @@ def load_delivery(
     column while ``privacy.keep_raw_patient_ids`` is false: those get only their manifest
     row in ``raw.files`` (``archived_path`` NULL), since the clear ids may not be kept.
 
-    Raises :class:`ExtractError` (nothing of the delivery is kept) when a file lacks a
-    required column, cannot be decoded or is a corrupt compressed file.
+    Raises :class:`ExtractError` (nothing of the delivery is kept) when a file cannot be
+    read, lacks a required column, cannot be decoded or parsed, is a corrupt compressed
+    file, or has a Parquet column whose type has no reading as the contract's type (see
+    :mod:`pipelines.ingest.read`). Blank records (no value in any column) are skipped and
+    counted in ``KindCounts.blank_records`` and ``LoadedFile.blank_records``.
     """
     if not hash_key:
         raise HashKeyError("the key for hashing patient ids is empty")
@@ -104,7 +107,7 @@ def _new_files(
     for name in ignored:
         log.warning("ignoring %s: not a .csv, .csv.gz or .parquet file of a known kind", name)
     summary.ignored_files.extend(ignored)
-    checked = [_Pending(f, *file_sha256(f.path)) for f in files]
+    checked = [_Pending(f, *_checksum(f)) for f in files]
     known = store.known_checksums(con, [p.sha256 for p in checked])
     pending: list[_Pending] = []
     for p in checked:
@@ -118,6 +121,13 @@ def _new_files(
     return pending
 
 
+def _checksum(f: DeliveryFile) -> tuple[str, int]:
+    try:
+        return file_sha256(f.path)
+    except OSError as e:  # unreadable, vanished, a broken link
+        raise ExtractError(f.name, f"cannot be read ({e.strerror or type(e).__name__})") from None
+
+
 def _load_kind(
     con: duckdb.DuckDBPyConnection,
     kind: str,
@@ -128,10 +138,13 @@ def _load_kind(
     counts = summary.counts[kind]
     store.start_kind(con, kind)
     for p in files:
-        rows, archived = _load_file(con, kind, p, run, summary)
-        summary.files.append(LoadedFile(p.file.name, kind, p.sha256, rows, p.size, archived))
+        rows, blank, archived = _load_file(con, kind, p, run, summary)
+        summary.files.append(
+            LoadedFile(p.file.name, kind, p.sha256, rows, p.size, archived, blank)
+        )
         counts.files += 1
         counts.rows_read += rows
+        counts.blank_records += blank
     result = store.finish_kind(con, kind, run.delivery_id, run.cfg.timezone)
     counts.rows_staged += result.staged
     summary.add_quarantined(kind, result.quarantined)
@@ -143,10 +156,11 @@ def _load_kind(
 
 def _load_file(
     con: duckdb.DuckDBPyConnection, kind: str, p: _Pending, run: _Run, summary: DeliverySummary
-) -> tuple[int, str | None]:
+) -> tuple[int, int, str | None]:
     """Read, hash, check and collect one file batch by batch; archive it.
 
-    Returns the number of data records and the archived path (or None).
+    Returns the number of data records (blank records excluded), the number of blank
+    records skipped and the archived path (or None).
     """
     extract = open_extract(p.file, KINDS[kind], run.cfg.keep_extra_columns)
     rows = 0
@@ -158,13 +172,17 @@ def _load_file(
         store.quarantine(con, bad)
         summary.add_quarantined(kind, dict(bad.group_by("reason").len().iter_rows()))
         rows += batch.height
+    blank = extract.blank_records
+    if blank:
+        log.warning("%s: skipped %d blank record%s (no value in any column)", p.file.name,
+                    blank, "" if blank == 1 else "s")
     archived = _archive(p, run, extract.has_patient_ids)
     store.record_file(con, {
         "delivery_id": run.delivery_id, "kind": kind, "file_name": p.file.name,
         "sha256": p.sha256, "bytes": p.size, "rows": rows, "loaded_at": run.run_time,
         "archived_path": archived,
     })
-    return rows, archived
+    return rows, blank, archived
 
 
 def _archive(p: _Pending, run: _Run, has_patient_ids: bool) -> str | None:

@@ -20,9 +20,9 @@ from pipelines.ingest.actions import normalize_action_expr
 
 INSTANT = pl.Datetime("us", "UTC")
 _TIME_RE = (
-    r"^(?<d>\d{4}-\d{2}-\d{2})[Tt ](?<hm>\d{2}:\d{2})(?::(?<s>\d{2})(?<f>\.\d{1,9})?)?"
-    r"\s*(?<o>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
-)
+    r"^(?<d>\d{4}-\d{2}-\d{2})[Tt ](?<hm>\d{2}:[0-5]\d)(?::(?<s>[0-5]\d)(?<f>\.\d{1,9})?)?"
+    r"\s*(?<o>[Zz]|[+-]\d{2}(?::?[0-5]\d)?)?$"
+)  # no leap second (:60) and no offset minutes above 59: those are bad_time
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 MAX_OFFSET_MINUTES = 18 * 60
 

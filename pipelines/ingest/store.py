@@ -5,8 +5,16 @@ All of a delivery's rows of one kind are first appended to the temporary table
 the roster (``unknown_provider``) and second rows of a key (``duplicate_key``: the first
 by file name, then record number, is kept), and upserts the rest: DELETE the staged rows
 with the same key, INSERT the new ones (the newest delivery wins). Events without
-``event_id`` are keyed on the whole row. Values are always bound as parameters; the
-identifiers in these statements are constants of the contract.
+``event_id`` are keyed on the whole row.
+
+A ``user_id`` is one login of one clinician: a roster row giving a login that already
+belongs to another provider (staged before, or earlier in this delivery by file name and
+record number) is quarantined as ``duplicate_key`` on column ``user_id``, so that the
+login's events never count for two providers. The first provider is kept.
+
+Values are always bound as parameters; the identifiers in these statements are constants
+of the contract. Results are read with ``fetchall`` (DuckDB 2.0 leaves a ``fetchone``
+result open).
 """
 
 from __future__ import annotations
@@ -92,25 +100,25 @@ def finish_kind(
     cols = ", ".join(STAGING[kind].column_names)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {ACCEPTED} AS SELECT {cols} FROM {RANKED} "
-        "WHERE NOT _unknown AND _rn = 1"
+        "WHERE NOT _unknown AND _rn = 1 AND _conflict IS NULL"
     )
     result.dates = _dates_touched(con, kind, tz)
     _upsert(con, kind)
     result.staged = _scalar(con, f"SELECT count(*) FROM {ACCEPTED}")
     if kind == "events":
-        row = con.execute(
+        rows = con.execute(
             f"SELECT count(*), count(DISTINCT user_id) FROM {ACCEPTED} n WHERE NOT EXISTS "
             "(SELECT 1 FROM staging.providers p WHERE p.user_id = n.user_id)"
-        ).fetchone()
-        result.unrostered_events, result.unrostered_users = (row or (0, 0))
+        ).fetchall()
+        result.unrostered_events, result.unrostered_users = rows[0] if rows else (0, 0)
     con.execute(f"DROP VIEW IF EXISTS {ACCEPTED}")
     con.execute(f"DROP TABLE IF EXISTS {RANKED}")
     return result
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> int:
-    row = con.execute(sql, params).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    rows = con.execute(sql, params).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _key_sql(kind: str) -> list[str]:
@@ -122,6 +130,11 @@ def _key_sql(kind: str) -> list[str]:
 
 
 def _rank(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Rank the collected rows: ``_unknown`` (provider not in the roster), ``_rn`` (1 for
+    the first row of a key), ``_first_file`` and ``_first_record`` (that first row), and
+    ``_conflict``: for the roster, why the row's login belongs to another provider (NULL
+    when it does not, and for other kinds).
+    """
     if kind in ROSTER_CHECKED:
         roster = (" LEFT JOIN (SELECT DISTINCT provider_id AS _rid FROM staging.providers) r"
                   " ON n.provider_id = r._rid")
@@ -129,14 +142,56 @@ def _rank(con: duckdb.DuckDBPyConnection, kind: str) -> None:
     else:
         roster, unknown = "", "FALSE"
     partition = ", ".join([unknown, *_key_sql(kind)])
+    roster_kind = kind == "providers"
+    ranked = f"{RANKED}_0" if roster_kind else RANKED
+    conflict = "" if roster_kind else ", NULL::VARCHAR AS _conflict"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {RANKED} AS SELECT n.*, {unknown} AS _unknown, "
+        f"CREATE OR REPLACE TEMP TABLE {ranked} AS SELECT n.*, {unknown} AS _unknown, "
         "row_number() OVER w AS _rn, first_value(n.source_file) OVER w AS _first_file, "
-        "first_value(n.source_record) OVER w AS _first_record "
+        f"first_value(n.source_record) OVER w AS _first_record{conflict} "
         f"FROM {NEW} n{roster} WINDOW w AS (PARTITION BY {partition} "
         "ORDER BY n.source_file, n.source_record)"
     )
     con.execute(f"DROP TABLE IF EXISTS {NEW}")
+    if roster_kind:
+        con.execute(_LOGIN_CONFLICTS.format(ranked=RANKED, source=ranked))
+        con.execute(f"DROP TABLE IF EXISTS {ranked}")
+
+
+# A roster row conflicts when its (provider_id, user_id) is not staged yet and its user_id
+# already belongs to another provider: a staged one (the smallest id, should an older
+# warehouse hold several), else the first row of this delivery naming that user_id.
+_LOGIN_CONFLICTS = """
+CREATE OR REPLACE TEMP TABLE {ranked} AS
+WITH candidates AS (
+    SELECT source_file, source_record,
+           first_value(provider_id) OVER u AS _owner,
+           first_value(source_file) OVER u AS _owner_file,
+           first_value(source_record) OVER u AS _owner_record
+    FROM {source} WHERE _rn = 1
+    WINDOW u AS (PARTITION BY user_id ORDER BY source_file, source_record)
+),
+staged AS (
+    SELECT user_id, min(provider_id) AS provider_id FROM staging.providers GROUP BY user_id
+)
+SELECT r.*,
+    CASE
+        WHEN r._rn <> 1 OR EXISTS (SELECT 1 FROM staging.providers p
+                                   WHERE p.provider_id = r.provider_id
+                                     AND p.user_id = r.user_id) THEN NULL
+        WHEN s.provider_id IS NOT NULL AND s.provider_id <> r.provider_id THEN concat(
+            'user_id ', to_json(r.user_id), ' is already a login of provider ',
+            to_json(s.provider_id), ' (staging.providers); a login counts for one provider ',
+            'only, so the first provider is kept')
+        WHEN s.provider_id IS NULL AND c._owner <> r.provider_id THEN concat(
+            'user_id ', to_json(r.user_id), ' is already a login of provider ',
+            to_json(c._owner), ' (', c._owner_file, ' record ', c._owner_record, '); a login ',
+            'counts for one provider only, so the first provider is kept')
+    END AS _conflict
+FROM {source} r
+LEFT JOIN candidates c ON c.source_file = r.source_file AND c.source_record = r.source_record
+LEFT JOIN staged s ON s.user_id = r.user_id
+"""
 
 
 def _record_json(kind: str) -> str:
@@ -167,17 +222,21 @@ def _quarantine_cross_row(
     else:
         key_cols = "'" + ", ".join(KINDS[kind].key) + "'"
     con.execute(
-        f"{target} SELECT $delivery_id, $kind, source_file, source_record, {key_cols}, "
-        "'duplicate_key', concat('same key as ', _first_file, ' record ', _first_record, "
-        f"' (the first is kept)'), {record} FROM {RANKED} WHERE NOT _unknown AND _rn > 1 "
+        f"{target} SELECT $delivery_id, $kind, source_file, source_record, "
+        f"CASE WHEN _rn > 1 THEN {key_cols} ELSE 'user_id' END, 'duplicate_key', "
+        "CASE WHEN _rn > 1 THEN concat('same key as ', _first_file, ' record ', _first_record, "
+        f"' (the first is kept)') ELSE _conflict END, {record} FROM {RANKED} "
+        "WHERE NOT _unknown AND (_rn > 1 OR _conflict IS NOT NULL) "
         "ORDER BY source_file, source_record",
         params,
     )
-    row = con.execute(
-        f"SELECT count(*) FILTER (WHERE _unknown), count(*) FILTER (WHERE NOT _unknown AND _rn > 1)"
-        f" FROM {RANKED}"
-    ).fetchone() or (0, 0)
-    counts = {"unknown_provider": int(row[0]), "duplicate_key": int(row[1])}
+    rows = con.execute(
+        "SELECT count(*) FILTER (WHERE _unknown), "
+        "count(*) FILTER (WHERE NOT _unknown AND (_rn > 1 OR _conflict IS NOT NULL)) "
+        f"FROM {RANKED}"
+    ).fetchall()
+    unknown, duplicate = rows[0] if rows else (0, 0)
+    counts = {"unknown_provider": int(unknown), "duplicate_key": int(duplicate)}
     return {k: v for k, v in counts.items() if v}
 
 
@@ -206,13 +265,13 @@ def _dates_touched(
     new = f"SELECT {first.format(a='')} AS d0, {last.format(a='')} AS d1 FROM {ACCEPTED}"
     old = (f"SELECT {first.format(a='s.')}, {last.format(a='s.')} "
            f"FROM staging.{kind} s JOIN {ACCEPTED} n ON {join}")
-    row = con.execute(
+    rows = con.execute(
         f"SELECT min(d0), max(d1) FROM ({new} UNION ALL {old})",
         {"tz": tz} if "$tz" in first else None,
-    ).fetchone()
-    if not row or row[0] is None:
+    ).fetchall()
+    if not rows or rows[0][0] is None:
         return None
-    return row[0], row[1]
+    return rows[0][0], rows[0][1]
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, kind: str) -> None:
@@ -223,7 +282,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, kind: str) -> None:
         same_row = " AND ".join(f"s.{c} IS NOT DISTINCT FROM n.{c}" for c in EVENT_ROW_KEY)
         lo, hi = con.execute(
             f"SELECT min(event_time), max(event_time) FROM {ACCEPTED} WHERE event_id IS NULL"
-        ).fetchone() or (None, None)
+        ).fetchall()[0]
         if lo is not None:  # the bound time range lets DuckDB skip row groups
             con.execute(
                 f"DELETE FROM {target} s USING {ACCEPTED} n WHERE n.event_id IS NULL "

@@ -19,6 +19,7 @@ class LoadedFile:
     rows: int
     bytes: int
     archived_path: str | None = None
+    blank_records: int = 0
 
 
 @dataclass
@@ -30,6 +31,7 @@ class KindCounts:
     rows_read: int = 0
     rows_staged: int = 0
     rows_quarantined: int = 0
+    blank_records: int = 0  # records with no value in any column: skipped, not in rows_read
 
 
 @dataclass
