@@ -32,14 +32,21 @@ def categorize(events: pl.LazyFrame, action_map: pl.LazyFrame) -> pl.LazyFrame:
     amap = action_map.select(
         normalize_action(pl.col("action")).alias("_action_key"), pl.col("category")
     ).unique(subset="_action_key", keep="last")
-    return (
-        events.with_columns(normalize_action(pl.col("action")).alias("_action_key"))
+    # Fold and match each distinct delivered action once (a few hundred names), then join
+    # the rows on the delivered name: one hash pass over the events instead of three.
+    lookup = (
+        events.select(pl.col("action").unique())
+        .with_columns(normalize_action(pl.col("action")).alias("_action_key"))
         .join(amap, on="_action_key", how="left")
-        .with_columns(
-            pl.col("category").is_not_null().alias("mapped"),
+        .select(
+            "action",
             pl.col("category").fill_null("other"),
+            pl.col("category").is_not_null().alias("mapped"),
         )
-        .drop("_action_key")
+    )
+    return events.join(lookup, on="action", how="left").with_columns(
+        pl.col("category").fill_null("other"),  # a null action never matches
+        pl.col("mapped").fill_null(False),
     )
 
 

@@ -64,3 +64,22 @@ def overlap_with_union(pieces: pl.LazyFrame, disjoint: pl.LazyFrame, by: list[st
     out = _coverage_at(pieces, cover, by, "start", "_c0")
     out = _coverage_at(out, cover, by, "end", "_c1")
     return out.with_columns((pl.col("_c1") - pl.col("_c0")).alias(name)).drop("_c0", "_c1")
+
+
+def overlap_with_interval(pieces: pl.LazyFrame, single: pl.LazyFrame, by: list[str],
+                          name: str) -> pl.LazyFrame:
+    """Add column ``name``: µs of each [start, end) piece inside the one interval of its
+    group in ``single`` (``by + [start, end]``, at most one row per group; 0 when the
+    group has none).
+
+    Same result as :func:`overlap_with_union` for such inputs (the scheduled window with
+    ``wow.window = span``), with one equi-join instead of two sorted as-of joins.
+    """
+    window = single.select(*by, pl.col("start").alias("_ws"), pl.col("end").alias("_we"))
+    inside = span_us(pl.max_horizontal("start", "_ws"), pl.min_horizontal("end", "_we"))
+    return (
+        pieces.join(window, on=by, how="left")
+        .with_columns(pl.when(pl.col("_ws").is_null()).then(pl.lit(0, pl.Int64))
+                      .otherwise(inside).alias(name))
+        .drop("_ws", "_we")
+    )
