@@ -9,6 +9,7 @@ Sources: active time and its categories (CONTRACT.md section 3); scheduled minut
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -82,9 +83,10 @@ def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
     )
 
 
-#: Events per batch of providers in :func:`provider_day`: bounds its working memory
-#: (about 0.3 GB per million events) whatever the size of the extract.
-BATCH_EVENTS = 2_000_000
+#: Events per batch of providers in :func:`provider_day`. Batches bound its working memory
+#: whatever the size of the extract; smaller ones also run faster (caches), down to about
+#: one provider's year (docs/performance.md).
+BATCH_EVENTS = 500_000
 
 
 def provider_batches(events: pl.DataFrame, providers: pl.DataFrame,
@@ -129,22 +131,71 @@ def provider_day(
     batches of about ``batch_events`` events (:func:`provider_batches`) and the batches
     concatenated: the result is the same, and memory stays bounded at any extract size.
     """
+    parts = [
+        _provider_day(*frames, action_map, cfg, loaded)
+        for frames in batch_frames(events, providers, schedule, time_off, inbox, batch_events)
+    ]
+    return parts[0] if len(parts) == 1 else pl.concat(parts).sort(KEYS)
+
+
+def batch_frames(
+    events: pl.DataFrame,
+    providers: pl.DataFrame,
+    schedule: pl.DataFrame,
+    time_off: pl.DataFrame,
+    inbox: pl.DataFrame,
+    batch_events: int = BATCH_EVENTS,
+) -> Iterator[tuple[pl.DataFrame, ...]]:
+    """(events, providers, schedule, time_off, inbox) of each batch of
+    :func:`provider_batches`; the frames themselves when there is a single batch.
+
+    Rows are assigned their batch once (events through their login) and split with one
+    stable arg-sort, so splitting costs O(rows) whatever the number of batches, and only
+    one batch of events is copied at a time.
+    """
     batches = provider_batches(events, providers, batch_events)
     if len(batches) <= 1:
-        return _provider_day(events, providers, schedule, time_off, inbox, action_map, cfg,
-                             loaded)
-    logins = providers.select("user_id", "provider_id").unique()
-    parts = []
-    for ids in batches:
-        mine = pl.Series(ids, dtype=pl.String).implode()
-        users = logins.filter(pl.col("provider_id").is_in(mine)).get_column("user_id")
-        parts.append(_provider_day(
-            events.filter(pl.col("user_id").is_in(users.implode())),
-            *(f.filter(pl.col("provider_id").is_in(mine))
-              for f in (providers, schedule, time_off, inbox)),
-            action_map, cfg, loaded,
-        ))
-    return pl.concat(parts).sort(KEYS)
+        yield events, providers, schedule, time_off, inbox
+        return
+    batch_of = pl.DataFrame(
+        {"provider_id": [p for b in batches for p in b],
+         "_batch": [i for i, b in enumerate(batches) for _ in b]},
+        schema={"provider_id": pl.String, "_batch": pl.UInt32},
+    )
+    user_batch = (providers.select("user_id", "provider_id").unique()
+                  .join(batch_of, on="provider_id").select("user_id", "_batch").unique())
+    shared = user_batch.get_column("user_id").is_duplicated().any()
+    others = [
+        list(_split(f, _batch_ids(f.get_column("provider_id"), batch_of), len(batches)))
+        for f in (providers, schedule, time_off, inbox)
+    ]
+    if shared:  # a login shared by providers of different batches: filter per batch
+        for i in range(len(batches)):
+            users = user_batch.filter(pl.col("_batch") == i).get_column("user_id").implode()
+            yield events.filter(pl.col("user_id").is_in(users)), *(o[i] for o in others)
+        return
+    ids = _batch_ids(events.get_column("user_id"), user_batch.rename({"user_id": "provider_id"}))
+    for i, ev in enumerate(_split(events, ids, len(batches))):
+        yield ev, *(o[i] for o in others)
+
+
+def _batch_ids(keys: pl.Series, batch_of: pl.DataFrame) -> pl.Series:
+    """The batch of each key (null when the key is in no batch)."""
+    return keys.replace_strict(batch_of.get_column("provider_id"),
+                               batch_of.get_column("_batch"), default=None,
+                               return_dtype=pl.UInt32)
+
+
+def _split(frame: pl.DataFrame, ids: pl.Series, n: int) -> Iterator[pl.DataFrame]:
+    """The rows of ``frame`` with batch id 0, 1, ..., n - 1 (rows with a null id are
+    dropped), in their original order."""
+    ranked = (ids.rename("_batch").to_frame().with_row_index("_row")
+              .sort("_batch", maintain_order=True, nulls_last=True))
+    order, sorted_ids = ranked.get_column("_row"), ranked.get_column("_batch")
+    bounds = sorted_ids.search_sorted(pl.Series(range(n + 1), dtype=pl.UInt32), side="left")
+    for i in range(n):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        yield frame[order.slice(lo, hi - lo)]
 
 
 def _provider_day(
