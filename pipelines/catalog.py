@@ -253,3 +253,13 @@ TABLES["core.run_stats"] = (
         "range_end": "Last date of the loaded range.",
     },
 )
+
+TABLES["core.day_basis"] = (
+    "One row: what marts.provider_day was computed from. When a run's basis differs (metric "
+    "settings, roster or action map changed), the day grid is rebuilt in full, never mixed.",
+    {
+        "basis": "SHA-256 of the metric settings hash, the roster and the action map.",
+        "settings_hash": "Hash of the metric settings (as in marts.methods).",
+        "built_at": "When the day grid was last rebuilt in full (UTC).",
+    },
+)

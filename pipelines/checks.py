@@ -13,7 +13,7 @@ import polars as pl
 from pipelines.assets.staging import QUARANTINE_KEY, STAGING_KINDS
 from pipelines.ingest import read_staged
 from pipelines.settings import SettingsResource
-from pipelines.warehouse import WarehouseResource
+from pipelines.warehouse import WarehouseResource, work_key
 from schemas import expectations
 
 QUARANTINE_SHARE = "quarantine_share"
@@ -33,7 +33,7 @@ def _gx_check(kind: str) -> dg.AssetChecksDefinition:
                     description=f"Great Expectations suite of staging.{kind} (this delivery).")
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
                ) -> dg.AssetCheckResult:
-        con = warehouse.connect(context.run.run_id)
+        con = warehouse.connect(work_key(context.run))
         try:
             frame = con.sql(f"SELECT * FROM staging.{kind} WHERE delivery_id = ?",
                             params=[context.run.run_id]).to_arrow_table()
@@ -62,7 +62,7 @@ def quarantine_share_check(context: dg.AssetCheckExecutionContext,
                            warehouse: WarehouseResource, settings: SettingsResource
                            ) -> dg.AssetCheckResult:
     limit = settings.load().quality.max_quarantine_share
-    con = warehouse.connect(context.run.run_id)
+    con = warehouse.connect(work_key(context.run))
     try:
         read = con.execute("SELECT coalesce(sum(rows), 0) FROM raw.files WHERE delivery_id = ?",
                            [context.run.run_id]).fetchall()[0][0]
@@ -95,7 +95,7 @@ def _unmapped(events_actions: pl.DataFrame, action_map: pl.DataFrame) -> tuple[f
 def unmapped_share_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                          settings: SettingsResource) -> dg.AssetCheckResult:
     limit = settings.load().quality.max_unmapped_share
-    con = warehouse.connect(context.run.run_id)
+    con = warehouse.connect(work_key(context.run))
     try:
         actions = con.sql("SELECT action, count(*) AS n FROM staging.events GROUP BY action").pl()
         amap = read_staged(con, kinds=("action_map",))["action_map"]
@@ -116,7 +116,7 @@ def unmapped_share_check(context: dg.AssetCheckExecutionContext, warehouse: Ware
                             "old: an events extract that stops arriving is reported.")
 def events_fresh_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
                        ) -> dg.AssetCheckResult:
-    con = warehouse.connect(context.run.run_id)
+    con = warehouse.connect(work_key(context.run))
     try:
         newest = con.sql("SELECT max(event_time) FROM staging.events").fetchall()[0][0]
     finally:

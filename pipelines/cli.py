@@ -6,6 +6,7 @@ import click
 
 from pipelines import __version__
 from pipelines.commands import (
+    backfill,
     cost,
     docs,
     flags,
@@ -23,7 +24,7 @@ def cli() -> None:
     """EHR audit-log burden measures: load extracts, compute measures, flag and report."""
 
 
-for _module in (run, generate, flags, cost, report, sensitivity, methods, docs):
+for _module in (run, backfill, generate, flags, cost, report, sensitivity, methods, docs):
     cli.add_command(_module.command)
 
 

@@ -1,15 +1,22 @@
-"""Run the asset graph in-process for one delivery (what ``ehrlog run`` does)."""
+"""Run the jobs in-process: one delivery (``ehrlog run``) or a backfill (``ehrlog backfill``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import ASSETS, CHECKS, load_and_rebuild, resources
-from pipelines.warehouse import WarehouseResource
+from pipelines.assets.methods import PUBLISHED_KEY
+from pipelines.assets.staging import DELIVERY_ID_TAG
+from pipelines.checks import CHECKS
+from pipelines.definitions import LOAD_JOB, REBUILD_JOB, definitions_for
+from pipelines.partitions import clamp, day_partitions, range_tags
+from pipelines.sensors import EVENTS_KEY
+from pipelines.warehouse import WORK_TAG, WarehouseResource
+from schemas.config import load_config
 
 
 class RunFailed(RuntimeError):
@@ -34,6 +41,8 @@ class RunOutcome:
     run_id: str
     warehouse: Path
     checks: list[CheckOutcome] = field(default_factory=list)
+    #: The daily partitions (first, last key) the rebuild run recomputed.
+    days: tuple[str, str] | None = None
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -63,39 +72,117 @@ def _checks(result: dg.ExecuteInProcessResult, blocking: set[str]) -> list[Check
     ]
 
 
-def run_pipeline(input_dir: Path | None, warehouse: Path, config_path: Path | None,
-                 demo: bool = False, log_level: str = "WARNING") -> RunOutcome:
-    """Load ``input_dir`` (if given) and rebuild every table; publish atomically.
+def _blocking() -> set[str]:
+    return {c.check_specs_by_output_name[k].name for c in CHECKS
+            for k in c.check_specs_by_output_name if c.check_specs_by_output_name[k].blocking}
 
-    Raises :class:`RunFailed` with a one-line message when a step or a blocking check
-    fails; the working copy is then discarded and the last published warehouse stays.
-    """
-    run_id = str(uuid.uuid4())
-    res = resources(str(warehouse), str(config_path) if config_path else None, demo)
-    defs = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[load_and_rebuild],
-                          resources=res)
-    delivery = {"config": {"delivery": str(Path(input_dir).resolve()) if input_dir else ""}}
-    run_config = {
-        "ops": {"load_delivery_asset": delivery, "marts__methods": delivery},
-        "loggers": {"console": {"config": {"log_level": log_level}}},
-    }
-    wh: WarehouseResource = res["warehouse"]
-    blocking = {c.check_specs_by_output_name[k].name for c in CHECKS
-                for k in c.check_specs_by_output_name if c.check_specs_by_output_name[k].blocking}
+
+def _execute(defs: dg.Definitions, job: str, wh: WarehouseResource, work: str, *,
+             run_id: str, tags: dict[str, str], run_config: dict, log_level: str,
+             asset_selection: list[dg.AssetKey] | None = None
+             ) -> tuple[dg.ExecuteInProcessResult, list[CheckOutcome]]:
+    """Execute one job in-process on the working copy ``work``; on failure discard the
+    working copy and raise :class:`RunFailed`."""
+    config = {**run_config, "loggers": {"console": {"config": {"log_level": log_level}}}}
     try:
-        result = defs.resolve_job_def("load_and_rebuild").execute_in_process(
-            run_config=run_config, run_id=run_id, raise_on_error=False
-        )
+        result = defs.resolve_job_def(job).execute_in_process(
+            run_config=config, run_id=run_id, tags={WORK_TAG: work, **tags},
+            raise_on_error=False, asset_selection=asset_selection)
     except Exception as exc:  # noqa: BLE001 - reported as one line, working copy discarded
-        wh.discard(run_id)
+        wh.discard(work)
         raise RunFailed(" ".join(str(exc).split())) from exc
-    checks = _checks(result, blocking)
+    checks = _checks(result, _blocking())
     if not result.success:
-        wh.discard(run_id)
+        wh.discard(work)
         failed = [c for c in checks if not c.passed and c.blocking]
         if failed:
             raise RunFailed("blocking check failed, nothing published: " + " | ".join(
                 f"{c.name} on {c.asset}: {c.description}" for c in failed))
         errors = [_one_line(e.step_failure_data.error) for e in result.get_step_failure_events()]
         raise RunFailed(errors[0] if errors else "the run failed")
-    return RunOutcome(run_id=run_id, warehouse=wh.published, checks=checks)
+    return result, checks
+
+
+def _recompute_dates(result: dg.ExecuteInProcessResult) -> tuple[dt.date, dt.date] | None:
+    for mat in result.asset_materializations_for_node("load_delivery_asset"):
+        meta = mat.metadata
+        if mat.asset_key == EVENTS_KEY and "recompute_start" in meta:
+            return (dt.date.fromisoformat(meta["recompute_start"].value),
+                    dt.date.fromisoformat(meta["recompute_end"].value))
+    return None
+
+
+def _definitions(warehouse: Path, config_path: Path | None, demo: bool
+                 ) -> tuple[dg.Definitions, dg.DailyPartitionsDefinition, WarehouseResource]:
+    cfg = load_config(config_path)
+    defs = definitions_for(cfg, str(warehouse), str(config_path) if config_path else None,
+                           demo, automation=False)
+    wh = WarehouseResource(path=str(warehouse))
+    return defs, day_partitions(cfg), wh
+
+
+def run_pipeline(input_dir: Path | None, warehouse: Path, config_path: Path | None,
+                 demo: bool = False, log_level: str = "WARNING") -> RunOutcome:
+    """Load ``input_dir`` (if given), recompute the dates it touched (every date without
+    it) and rebuild every table above them; publish once, atomically.
+
+    Two Dagster runs share one working copy: ``load_delivery`` (without publishing) and
+    ``rebuild_days`` over the partitions of the delivery's dates. Raises
+    :class:`RunFailed` with a one-line message when a step or a blocking check fails; the
+    working copy is then discarded and the last published warehouse stays.
+    """
+    defs, partitions, wh = _definitions(warehouse, config_path, demo)
+    work = str(uuid.uuid4())
+    checks: list[CheckOutcome] = []
+    delivery_tags: dict[str, str] = {}
+    folder = str(Path(input_dir).resolve()) if input_dir else ""
+    first, last = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+    keys: tuple[str, str] | None = (first, last) if first and last else None
+    if input_dir:
+        load_id = str(uuid.uuid4())
+        result, checks = _execute(
+            defs, LOAD_JOB, wh, work, run_id=load_id, tags={}, log_level=log_level,
+            run_config={"ops": {"load_delivery_asset": {"config": {"delivery": folder}}}},
+            asset_selection=[k for k in defs.resolve_job_def(LOAD_JOB).asset_layer
+                             .executable_asset_keys if k != PUBLISHED_KEY])
+        dates = _recompute_dates(result)
+        keys = (clamp(partitions, *dates) if dates else None) or (
+            (last, last) if last else None)
+        delivery_tags = {DELIVERY_ID_TAG: load_id}
+    return _rebuild(defs, wh, work, keys, delivery_tags, folder, log_level, checks)
+
+
+def backfill_pipeline(start: dt.date, end: dt.date, warehouse: Path,
+                      config_path: Path | None, demo: bool = False,
+                      log_level: str = "WARNING") -> RunOutcome:
+    """Recompute the daily partitions ``start`` .. ``end`` from staging (one run) and
+    rebuild every table above them; publish atomically. Re-running is idempotent."""
+    defs, partitions, wh = _definitions(warehouse, config_path, demo)
+    if end < start:
+        raise RunFailed(f"--end {end} is before --start {start}")
+    if not wh.published.exists():
+        raise RunFailed(f"warehouse {wh.published} does not exist: load a delivery first "
+                        "(ehrlog run --input DIR)")
+    keys = clamp(partitions, start, end)
+    if keys is None:
+        raise RunFailed(f"no daily partition between {start} and {end}: partitions run from "
+                        f"{partitions.get_first_partition_key()} to "
+                        f"{partitions.get_last_partition_key()}")
+    return _rebuild(defs, wh, str(uuid.uuid4()), keys, {}, "", log_level, [])
+
+
+def _rebuild(defs: dg.Definitions, wh: WarehouseResource, work: str,
+             keys: tuple[str, str] | None, tags: dict[str, str], folder: str, log_level: str,
+             checks: list[CheckOutcome]) -> RunOutcome:
+    if keys is None:
+        wh.discard(work)
+        raise RunFailed("no daily partition exists yet (deployment.partition_start is after "
+                        "today)")
+    run_id = str(uuid.uuid4())
+    _, more = _execute(
+        defs, REBUILD_JOB, wh, work, run_id=run_id, tags={**tags, **range_tags(*keys)},
+        run_config={"ops": {"marts__methods": {"config": {"delivery": folder}}}},
+        log_level=log_level)
+    latest = {(c.asset, c.name): c for c in checks + more}  # the rebuild's freshness wins
+    return RunOutcome(run_id=run_id, warehouse=wh.published, checks=list(latest.values()),
+                      days=keys)

@@ -1,20 +1,36 @@
-"""The drop-folder sensor: one run per new delivery folder.
+"""The sensors: one load run per new delivery folder, then one rebuild run of its dates.
 
+``drop_folder_sensor``:
 Each immediate subfolder of ``deployment.drop_folder`` is a delivery. A folder is
 considered complete once nothing in it has changed for ``SETTLE_SECONDS``. Its run key
 is the folder name and a fingerprint of its files (names, sizes, modification times), so
 the same delivery never starts two runs, while a folder that is re-delivered with other
 content starts a new one (whose already-loaded files are skipped by checksum).
+
+``delivery_days_sensor``: when a ``load_delivery`` run succeeds, one ``rebuild_days`` run
+over the daily partitions the delivery can change (``recompute_start`` ..
+``recompute_end`` of its ``staging/events`` materialization, cut to the partitions).
 """
 
+import datetime as dt
 import hashlib
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from pipelines.assets.staging import DELIVERY_ID_TAG
+from pipelines.partitions import clamp, range_tags
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
 SETTLE_SECONDS = 60
+EVENTS_KEY = dg.AssetKey(["staging", "events"])
 
 
 def delivery_fingerprint(folder: Path) -> tuple[str, float]:
@@ -29,8 +45,7 @@ def delivery_fingerprint(folder: Path) -> tuple[str, float]:
 
 
 def delivery_run_config(folder: Path) -> dict:
-    delivery = {"config": {"delivery": str(folder.resolve())}}
-    return {"ops": {"load_delivery_asset": delivery, "marts__methods": delivery}}
+    return {"ops": {"load_delivery_asset": {"config": {"delivery": str(folder.resolve())}}}}
 
 
 def build_drop_folder_sensor(job: dg.JobDefinition | object,
@@ -61,3 +76,52 @@ def build_drop_folder_sensor(job: dg.JobDefinition | object,
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
     return drop_folder_sensor
+
+
+def _recompute_dates(instance: dg.DagsterInstance, run_id: str) -> tuple[dt.date, dt.date] | None:
+    """``recompute_start`` .. ``recompute_end`` of the run's staging/events materialization."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    for record in records:
+        mat = record.event_log_entry.asset_materialization
+        if mat is None or mat.asset_key != EVENTS_KEY:
+            continue
+        meta = mat.metadata
+        if "recompute_start" in meta and "recompute_end" in meta:
+            return (dt.date.fromisoformat(meta["recompute_start"].value),
+                    dt.date.fromisoformat(meta["recompute_end"].value))
+    return None
+
+
+def rebuild_request(run: dg.DagsterRun, dates: tuple[dt.date, dt.date] | None,
+                    partitions: dg.DailyPartitionsDefinition) -> dg.RunRequest | dg.SkipReason:
+    """The rebuild run of a successful load run (its delivery's dates, or the last day when
+    it staged no dated rows: the roster or action map may still have changed)."""
+    last = partitions.get_last_partition_key()
+    keys = clamp(partitions, *dates) if dates else None
+    if keys is None:
+        if last is None:
+            return dg.SkipReason("no daily partition exists yet")
+        keys = (last, last)
+    folder = (run.run_config.get("ops", {}).get("load_delivery_asset", {})
+              .get("config", {}).get("delivery", ""))
+    return dg.RunRequest(
+        run_key=run.run_id,
+        run_config={"ops": {"marts__methods": {"config": {"delivery": folder}}}},
+        tags={**range_tags(*keys), DELIVERY_ID_TAG: run.run_id},
+    )
+
+
+def build_delivery_days_sensor(load_job: "UnresolvedAssetJobDefinition",
+                               rebuild_job: "UnresolvedAssetJobDefinition",
+                               partitions: dg.DailyPartitionsDefinition
+                               ) -> dg.SensorDefinition:
+    @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="delivery_days_sensor",
+                          monitored_jobs=[load_job], request_job=rebuild_job,
+                          default_status=dg.DefaultSensorStatus.STOPPED,
+                          description="After a delivery loads: recompute the days it touched.")
+    def delivery_days_sensor(context: dg.RunStatusSensorContext):
+        run = context.dagster_run
+        return rebuild_request(run, _recompute_dates(context.instance, run.run_id), partitions)
+
+    return delivery_days_sensor

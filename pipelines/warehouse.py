@@ -28,6 +28,14 @@ PUBLISHED_DIR_MODE = 0o750
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 STALE_WORK_SECONDS = 86_400
+#: Run tag naming the working copy a run writes; runs without it use their run id. The
+#: command line gives its load and rebuild runs one working copy, published once.
+WORK_TAG = "ehrlog/work"
+
+
+def work_key(run: dg.DagsterRun) -> str:
+    """The working copy of ``run``: its ``ehrlog/work`` tag, else its run id."""
+    return run.tags.get(WORK_TAG) or run.run_id
 
 
 def restrict_folder(folder: Path) -> None:
@@ -90,7 +98,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, run_id: str) -> duckdb.DuckDBPyConnection:
         """A read-write connection to the run's working copy, with explicit limits."""
         work = self.working(run_id)
-        if not work.parent.exists():
+        if not work.exists():
             self.begin(run_id)
         old_umask = os.umask(0o077)
         try:

@@ -64,6 +64,8 @@ class DeploymentConfig:
     drop_folder: str = "drop/"
     warehouse: str = "warehouse/ehrlog.duckdb"
     nightly_at: str = "02:30"
+    #: First local date of the daily partitions of the day grid; None: ``data_start``.
+    partition_start: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,12 @@ class Config:
     def week_start_weekday(self) -> int:
         """ISO weekday (1 = Monday) on which weeks start."""
         return WEEKDAYS.index(self.week_start) + 1
+
+    @property
+    def partition_start(self) -> dt.date:
+        """First date of the daily partitions: ``deployment.partition_start`` or
+        ``data_start``."""
+        return self.deployment.partition_start or self.data_start
 
     def metric_settings(self) -> dict[str, Any]:
         """Every setting that changes a number, as plain JSON-able values."""
@@ -258,13 +266,16 @@ def parse_config(raw: dict[str, Any] | None) -> Config:
     )
     if "keep_extra_columns" in raw:
         kw["keep_extra_columns"] = _str_list("keep_extra_columns", raw["keep_extra_columns"])
-    dep = _section(raw, "deployment", {"drop_folder", "warehouse", "nightly_at"})
+    dep = _section(raw, "deployment", {"drop_folder", "warehouse", "nightly_at",
+                                       "partition_start"})
     kw["deployment"] = DeploymentConfig(
         drop_folder=str(dep.get("drop_folder", d.deployment.drop_folder)),
         warehouse=str(dep.get("warehouse", d.deployment.warehouse)),
         nightly_at=_clock("deployment.nightly_at", dep.get("nightly_at", "02:30")).strftime(
             "%H:%M"
         ),
+        partition_start=(None if dep.get("partition_start") is None
+                         else _date("deployment.partition_start", dep["partition_start"])),
     )
     return Config(**kw)
 

@@ -14,6 +14,23 @@ def test_definitions_load_and_hold_the_contract_tables() -> None:
                   "marts/provider_year", "marts/burnout_risk_flags", "marts/methods",
                   "warehouse/published"):
         assert table in keys
-    job = defs.resolve_job_def("load_and_rebuild")
-    assert isinstance(job, dg.JobDefinition)
+    for name in ("load_delivery", "rebuild_days"):
+        assert isinstance(defs.resolve_job_def(name), dg.JobDefinition)
     dg.Definitions.validate_loadable(defs)
+
+
+def test_the_day_grid_is_partitioned_by_local_date_and_the_rest_is_not() -> None:
+    graph = defs.resolve_asset_graph()
+    day = graph.get(dg.AssetKey(["marts", "provider_day"]))
+    assert isinstance(day.partitions_def, dg.DailyPartitionsDefinition)
+    assert day.partitions_def.timezone == "America/New_York"
+    assert day.partitions_def.get_first_partition_key() == "2010-01-01"  # data_start
+    assert day.backfill_policy == dg.BackfillPolicy.single_run()
+    for key in (["marts", "provider_week"], ["staging", "events"], ["core", "providers"]):
+        assert graph.get(dg.AssetKey(key)).partitions_def is None
+    rebuild = defs.resolve_job_def("rebuild_days")
+    assert rebuild.partitions_def == day.partitions_def
+    load = defs.resolve_job_def("load_delivery")
+    assert load.partitions_def is None
+    assert dg.AssetKey(["warehouse", "published"]) in load.asset_layer.executable_asset_keys
+    assert dg.AssetKey(["marts", "provider_day"]) not in load.asset_layer.executable_asset_keys

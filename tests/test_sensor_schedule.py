@@ -8,8 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import defs, load_and_rebuild
+from pipelines.definitions import build_jobs, defs
 from pipelines.sensors import SETTLE_SECONDS, build_drop_folder_sensor
+
+
+LOAD, REBUILD = build_jobs()
 
 
 def _delivery(root: Path, name: str, age_seconds: float = SETTLE_SECONDS + 5) -> Path:
@@ -30,7 +33,7 @@ def _tick(sensor: dg.SensorDefinition, cursor: str | None):
 
 
 def test_new_deliveries_start_one_run_each_and_old_ones_none(tmp_path: Path) -> None:
-    sensor = build_drop_folder_sensor(load_and_rebuild, str(tmp_path))
+    sensor = build_drop_folder_sensor(LOAD, str(tmp_path))
     first = _delivery(tmp_path, "2026-03-02")
     requests, cursor = _tick(sensor, None)
     assert len(requests) == 1
@@ -46,14 +49,14 @@ def test_new_deliveries_start_one_run_each_and_old_ones_none(tmp_path: Path) -> 
 
 
 def test_a_folder_still_being_written_waits(tmp_path: Path) -> None:
-    sensor = build_drop_folder_sensor(load_and_rebuild, str(tmp_path))
+    sensor = build_drop_folder_sensor(LOAD, str(tmp_path))
     _delivery(tmp_path, "fresh", age_seconds=0)
     requests, cursor = _tick(sensor, None)
     assert requests == [] and cursor is None
 
 
 def test_run_keys_differ_when_a_folder_is_redelivered_with_new_content(tmp_path: Path) -> None:
-    sensor = build_drop_folder_sensor(load_and_rebuild, str(tmp_path))
+    sensor = build_drop_folder_sensor(LOAD, str(tmp_path))
     folder = _delivery(tmp_path, "d1")
     (req,), cursor = _tick(sensor, None)
     extra = folder / "inbox.csv"
@@ -66,7 +69,8 @@ def test_run_keys_differ_when_a_folder_is_redelivered_with_new_content(tmp_path:
 
 
 def test_definitions_hold_the_sensor_and_the_nightly_schedule() -> None:
-    assert defs.resolve_sensor_def("drop_folder_sensor").job_name == "load_and_rebuild"
+    assert defs.resolve_sensor_def("drop_folder_sensor").job_name == "load_delivery"
+    assert defs.resolve_sensor_def("delivery_days_sensor").job_name == "rebuild_days"
     schedule = defs.resolve_schedule_def("nightly_rebuild")
     assert schedule.cron_schedule == "30 2 * * *"
     assert schedule.execution_timezone == "America/New_York"

@@ -1,29 +1,42 @@
-"""Core and metric marts, recomputed from staging in full on every run.
+"""The metric marts.
 
-Grains: ``core.providers`` one row per provider; ``marts.provider_day`` one row per
-provider per local date of their range; ``marts.provider_week`` per provider per week;
+``marts.provider_day`` is recomputed per daily partition (the dates a run asks for);
+the others are rebuilt in full from it on every run. Grains: ``marts.provider_day`` one
+row per provider per local date of their range; ``marts.provider_week`` per provider per week;
 ``marts.provider_period`` per provider per reporting period; ``marts.provider_year`` per
 provider for the trailing year. Definitions: CONTRACT.md sections 3 and 4, in
 :mod:`metrics`.
 """
 
 
+import datetime as dt
+import hashlib
+import warnings
+
 import dagster as dg
+import duckdb
 import polars as pl
 
-from metrics.categories import unmapped_share
-from metrics.day import provider_day
+from metrics.day import DAY_COLUMNS, provider_day
 from metrics.period import provider_period
-from metrics.ranges import loaded_range, provider_dim, provider_ranges
+from metrics.ranges import provider_dim
 from metrics.week import provider_week
 from metrics.year import provider_year
-from pipelines.assets.staging import STAGING_KEYS
+from pipelines.assets.core import POOL, PROVIDERS_KEY
+from pipelines.day_inputs import loaded_range, staged_for_days
 from pipelines.ingest import read_staged
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table, write_table
-from pipelines.warehouse import WarehouseResource
+from pipelines.warehouse import WarehouseResource, work_key
+from schemas.config import Config
 
-POOL = "ehrlog_warehouse"
+#: Types of the provider_day columns (an empty grid still gets a typed table).
+DAY_SCHEMA: dict[str, pl.DataType] = {
+    "provider_id": pl.String(), "date": pl.Date(), "appointments": pl.Int64(),
+    "inbox_messages": pl.Int64(), "unscheduled_day": pl.Boolean(),
+    "vacation_day": pl.Boolean(), "vacation_login": pl.Boolean(),
+    **{c: pl.Float64() for c in DAY_COLUMNS if c.endswith("_minutes")},
+}
 
 
 def _result(table: str, frame: pl.DataFrame, **extra: object) -> dg.MaterializeResult:
@@ -33,52 +46,100 @@ def _result(table: str, frame: pl.DataFrame, **extra: object) -> dg.MaterializeR
     return dg.MaterializeResult(metadata=meta)
 
 
-@dg.asset(key=["marts", "provider_day"], deps=STAGING_KEYS, group_name="marts", pool=POOL)
-def provider_day_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                       settings: SettingsResource) -> dg.MaterializeResult:
-    """One row per provider per local date of their range (also writes core.providers
-    and core.run_stats)."""
-    cfg = settings.load()
-    run_id = context.run.run_id
-    con = warehouse.connect(run_id)
+DAY_KEY = dg.AssetKey(["marts", "provider_day"])
+
+
+def day_basis(cfg: Config, providers: pl.DataFrame, action_map: pl.DataFrame) -> str:
+    """What every date of the day grid depends on besides its own rows: the metric
+    settings, the roster and the action map. When it changes, the grid is rebuilt in full."""
+    h = hashlib.sha256(cfg.metric_settings_hash().encode())
+    h.update(provider_dim(providers).collect().write_csv().encode())
+    h.update(action_map.sort("action").write_csv().encode())
+    return h.hexdigest()
+
+
+def _stored_basis(con: duckdb.DuckDBPyConnection) -> str | None:
+    present = {r[0] for r in con.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+    if not {"core.day_basis", "marts.provider_day"} <= present:
+        return None
+    rows = con.execute("SELECT basis FROM core.day_basis").fetchall()
+    return rows[0][0] if rows else None
+
+
+def _replace_dates(con: duckdb.DuckDBPyConnection, day: pl.DataFrame,
+                   lo: dt.date, hi: dt.date) -> None:
+    """Replace the rows of local dates [lo, hi] of marts.provider_day with ``day``."""
+    con.execute("DELETE FROM marts.provider_day WHERE date BETWEEN ? AND ?", [lo, hi])
+    con.register("_day", day.select(DAY_COLUMNS).to_arrow())
     try:
-        st = read_staged(con)
-        loaded = loaded_range(st["events"], cfg)
-        if loaded is None:
-            day = pl.DataFrame(schema={"provider_id": pl.String, "date": pl.Date})
-            context.log.warning("No accepted events: the loaded range is empty.")
-        else:
-            day = provider_day(st["events"], st["providers"], st["schedule"], st["time_off"],
-                               st["inbox"], st["action_map"], cfg, loaded)
-        dim = provider_dim(st["providers"]).collect()
-        if loaded is not None:
-            dim = dim.join(provider_ranges(st["providers"], loaded).select(
-                "provider_id", "range_start", "range_end").collect(), on="provider_id", how="left")
-        else:
-            dim = dim.with_columns(pl.lit(None, pl.Date).alias("range_start"),
-                                   pl.lit(None, pl.Date).alias("range_end"))
-        write_table(con, "core.providers", dim)
-        rostered = st["providers"].get_column("user_id").unique().implode()
-        stats = pl.DataFrame({
-            "unmapped_share": [unmapped_share(st["events"], st["action_map"])],
-            "unrostered_events": [
-                st["events"].filter(~pl.col("user_id").is_in(rostered)).height],
-            "range_start": [loaded[0] if loaded else None],
-            "range_end": [loaded[1] if loaded else None],
-        }, schema_overrides={"range_start": pl.Date, "range_end": pl.Date,
-                             "unmapped_share": pl.Float64})
-        write_table(con, "core.run_stats", stats)
-        if loaded is not None:
-            write_table(con, "marts.provider_day", day)
-        return _result("marts.provider_day", day, loaded_range=str(loaded))
+        con.execute("INSERT INTO marts.provider_day BY NAME SELECT * FROM _day")
     finally:
-        con.close()
+        con.unregister("_day")
+
+
+def build_provider_day_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """``marts/provider_day`` over daily partitions of local dates (one run per range)."""
+
+    with warnings.catch_warnings():  # backfill_policy is marked beta in dagster 1.13
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return _provider_day_asset(partitions)
+
+
+def _provider_day_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(key=DAY_KEY, deps=[PROVIDERS_KEY], group_name="marts", pool=POOL,
+              partitions_def=partitions, backfill_policy=dg.BackfillPolicy.single_run())
+    def provider_day_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                           settings: SettingsResource) -> dg.MaterializeResult:
+        """One row per provider per local date of their range: the run's partition dates
+        are recomputed from staging and replace their rows. When the metric settings,
+        roster or action map changed since the grid was built, every date is rebuilt."""
+        cfg = settings.load()
+        keys = context.partition_key_range
+        want = (dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end))
+        con = warehouse.connect(work_key(context.run))
+        try:
+            loaded = loaded_range(con, cfg)
+            st = read_staged(con, kinds=("providers", "action_map"))
+            basis = day_basis(cfg, st["providers"], st["action_map"])
+            full = _stored_basis(con) != basis
+            lo, hi = (loaded if full and loaded else
+                      (max(want[0], loaded[0]), min(want[1], loaded[1])) if loaded else want)
+            day = _compute(con, cfg, lo, hi) if loaded and lo <= hi else _empty_day()
+            if full:
+                write_table(con, "marts.provider_day", day)
+                write_table(con, "core.day_basis", pl.DataFrame({
+                    "basis": [basis], "settings_hash": [cfg.metric_settings_hash()],
+                    "built_at": [dt.datetime.now(dt.UTC)]}))
+                context.log.info("day grid rebuilt in full: metric settings, roster or action "
+                                 "map changed, or no grid yet")
+            else:
+                _replace_dates(con, day, *want)
+            return _result("marts.provider_day", day, mode="full" if full else "dates",
+                           dates=f"{lo} .. {hi}" if loaded and lo <= hi else "none",
+                           loaded_range=str(loaded))
+        finally:
+            con.close()
+
+    return provider_day_asset
+
+
+def _empty_day() -> pl.DataFrame:
+    return pl.DataFrame(schema={c: DAY_SCHEMA[c] for c in DAY_COLUMNS})
+
+
+def _compute(con: duckdb.DuckDBPyConnection, cfg: Config, lo: dt.date, hi: dt.date
+             ) -> pl.DataFrame:
+    """The provider-day rows of local dates [lo, hi] (inside the loaded range)."""
+    st = staged_for_days(con, lo, hi)
+    return provider_day(st["events"], st["providers"], st["schedule"], st["time_off"],
+                        st["inbox"], st["action_map"], cfg, (lo, hi))
 
 
 def _day_and_context(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                      settings: SettingsResource):
     cfg = settings.load()
-    con = warehouse.connect(context.run.run_id)
+    con = warehouse.connect(work_key(context.run))
     stats = read_table(con, "core.run_stats")
     rng = stats.select("range_start", "range_end").row(0)
     loaded = None if rng[0] is None else (rng[0], rng[1])

@@ -12,11 +12,17 @@ import dagster as dg
 import polars as pl
 
 from pipelines import __version__
-from pipelines.assets.staging import DeliveryConfig
+from pipelines.assets.staging import (
+    DELIVERY_ID_TAG,
+    QUARANTINE_KEY,
+    RAW_KEY,
+    STAGING_KEYS,
+    DeliveryConfig,
+)
 from pipelines.catalog import TABLES, comment_sql
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table
-from pipelines.warehouse import WarehouseResource
+from pipelines.warehouse import WarehouseResource, work_key
 
 MARTS = [["marts", "burnout_risk_flags"], ["marts", "provider_week"]]
 
@@ -30,10 +36,13 @@ def _json_rows(con, sql: str, params: list) -> str:
 def methods_asset(context: dg.AssetExecutionContext, config: DeliveryConfig,
                   warehouse: WarehouseResource, settings: SettingsResource
                   ) -> dg.MaterializeResult:
-    """Append this run's row to the methods card."""
+    """Append this run's row to the methods card; its input files, quarantine and staged
+    counts are those of the delivery named by the run's ``ehrlog/delivery_id`` tag (none
+    for a backfill)."""
     cfg = settings.load()
     run_id = context.run.run_id
-    con = warehouse.connect(run_id)
+    delivery_id = context.run.tags.get(DELIVERY_ID_TAG, "")
+    con = warehouse.connect(work_key(context.run))
     try:
         stats = read_table(con, "core.run_stats").row(0, named=True)
         row = {
@@ -45,11 +54,11 @@ def methods_asset(context: dg.AssetExecutionContext, config: DeliveryConfig,
             "delivery": config.delivery or None,
             "input_files_json": _json_rows(
                 con, "SELECT file_name, kind, sha256, rows, bytes FROM raw.files "
-                "WHERE delivery_id = ? ORDER BY file_name", [run_id]),
+                "WHERE delivery_id = ? ORDER BY file_name", [delivery_id]),
             "quarantine_counts_json": _json_rows(
                 con, "SELECT kind, reason, count(*) AS n FROM quarantine.rows "
-                "WHERE delivery_id = ? GROUP BY ALL ORDER BY ALL", [run_id]),
-            "rows_staged_json": json.dumps(staged_counts(con, run_id)),
+                "WHERE delivery_id = ? GROUP BY ALL ORDER BY ALL", [delivery_id]),
+            "rows_staged_json": json.dumps(staged_counts(con, delivery_id)),
             "unmapped_share": stats["unmapped_share"],
             "unrostered_events": stats["unrostered_events"],
             "range_start": stats["range_start"],
@@ -74,20 +83,25 @@ def methods_asset(context: dg.AssetExecutionContext, config: DeliveryConfig,
         con.close()
 
 
-def staged_counts(con, run_id: str) -> dict[str, int]:
-    """Rows staged by this run, per kind."""
+def staged_counts(con, delivery_id: str) -> dict[str, int]:
+    """Rows staged by the delivery, per kind."""
     out = {}
     for kind in ("providers", "action_map", "events", "schedule", "time_off", "inbox"):
         out[kind] = con.execute(
-            f"SELECT count(*) FROM staging.{kind} WHERE delivery_id = ?", [run_id]
+            f"SELECT count(*) FROM staging.{kind} WHERE delivery_id = ?", [delivery_id]
         ).fetchall()[0][0]
     return out
 
 
-@dg.asset(key=["warehouse", "published"], deps=[["marts", "methods"]], group_name="publish",
-          pool="ehrlog_warehouse")
+PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
+
+
+@dg.asset(key=PUBLISHED_KEY, deps=[["marts", "methods"], *STAGING_KEYS, QUARANTINE_KEY, RAW_KEY],
+          group_name="publish", pool="ehrlog_warehouse")
 def publish_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                   ) -> dg.MaterializeResult:
-    """Atomically replace the published warehouse with this run's working copy."""
-    path = warehouse.publish(context.run.run_id)
+    """Atomically replace the published warehouse with this run's working copy (after
+    the staging assets and their blocking checks in a load run, after the methods card in
+    a rebuild run)."""
+    path = warehouse.publish(work_key(context.run))
     return dg.MaterializeResult(metadata={"path": str(path)})

@@ -11,13 +11,18 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.ingest import ensure_schema, load_delivery, resolve_hash_key
+from pipelines.ingest.summary import DeliverySummary
+from pipelines.partitions import recompute_range
 from pipelines.settings import SettingsResource
-from pipelines.warehouse import WarehouseResource
+from pipelines.warehouse import WarehouseResource, work_key
 
 STAGING_KINDS = ("providers", "action_map", "events", "schedule", "time_off", "inbox")
 STAGING_KEYS = [dg.AssetKey(["staging", k]) for k in STAGING_KINDS]
 QUARANTINE_KEY = dg.AssetKey(["quarantine", "rows"])
 RAW_KEY = dg.AssetKey(["raw", "files"])
+#: Tag of a rebuild run naming the delivery (the run id of the run that loaded it) whose
+#: files and quarantine counts its methods-card row reports.
+DELIVERY_ID_TAG = "ehrlog/delivery_id"
 
 
 class DeliveryConfig(dg.Config):
@@ -39,14 +44,20 @@ def load_delivery_asset(
     warehouse: WarehouseResource,
     settings: SettingsResource,
 ):
-    """Load the delivery (if any) into the run's working copy of the warehouse."""
+    """Load the delivery (if any) into the run's working copy of the warehouse.
+
+    The materialization of ``staging/events`` carries ``recompute_start`` and
+    ``recompute_end``: the dates whose day grid the delivery can change (the run's
+    delivery id is its run id).
+    """
     cfg = settings.load()
     run_id = context.run.run_id
-    warehouse.begin(run_id)
-    con = warehouse.connect(run_id)
+    warehouse.begin(work_key(context.run))
+    con = warehouse.connect(work_key(context.run))
     try:
         ensure_schema(con)
         counts: dict[str, dict[str, int]] = {}
+        days: dict[str, str] = {}
         if config.delivery:
             summary = load_delivery(
                 con,
@@ -58,12 +69,14 @@ def load_delivery_asset(
                 archive_dir=warehouse.archive_dir,
             )
             counts = summary_counts(summary)
+            days = recompute_metadata(summary)
         for key in STAGING_KEYS:
             kind = key.path[-1]
             total = con.execute(f"SELECT count(*) FROM staging.{kind}").fetchall()[0][0]
+            extra = days if kind == "events" else {}
             yield dg.MaterializeResult(
                 asset_key=key,
-                metadata={"rows_total": total, **{k: v for k, v in counts.get(kind, {}).items()}},
+                metadata={"rows_total": total, **counts.get(kind, {}), **extra},
             )
         q = con.execute(
             "SELECT count(*) FROM quarantine.rows WHERE delivery_id = ?", [run_id]
@@ -77,7 +90,25 @@ def load_delivery_asset(
         con.close()
 
 
-def summary_counts(summary) -> dict[str, dict[str, int]]:
+def touched_dates(summary: DeliverySummary) -> tuple[dt.date, dt.date] | None:
+    """Local dates of the events, appointments, messages and time off this delivery
+    staged or replaced."""
+    spans = [d for d in (summary.dates_touched, summary.dates_touched_by_kind.get("time_off"))
+             if d is not None]
+    if not spans:
+        return None
+    return min(d[0] for d in spans), max(d[1] for d in spans)
+
+
+def recompute_metadata(summary: DeliverySummary) -> dict[str, str]:
+    """``recompute_start`` / ``recompute_end`` (ISO dates) of the delivery, if any."""
+    days = recompute_range(touched_dates(summary))
+    if days is None:
+        return {}
+    return {"recompute_start": days[0].isoformat(), "recompute_end": days[1].isoformat()}
+
+
+def summary_counts(summary: DeliverySummary) -> dict[str, dict[str, int]]:
     """Per-kind counts of a DeliverySummary as plain ints for asset metadata."""
     out: dict[str, dict[str, int]] = {}
     for kind, c in summary.counts.items():

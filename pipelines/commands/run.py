@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import duckdb
 
+from pipelines.commands.options import run_options
 from pipelines.runner import RunFailed, run_pipeline
 from schemas.config import ConfigError, load_config
 
@@ -43,16 +44,11 @@ def summarize(warehouse: Path, run_id: str) -> str:
 @click.option("--input", "input_dir", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Delivery folder of extracts (events, providers, schedule, time_off, inbox).")
-@click.option("--warehouse", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Published DuckDB warehouse file (created if missing).")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), envvar="EHRLOG_CONFIG", help="YAML config (CONTRACT.md section 2).")
-@click.option("--demo", is_flag=True, envvar="EHRLOG_DEMO",
-              help="Demo mode: a fixed, public patient-id hash key (never for real data).")
-@click.option("--verbose", is_flag=True, help="Show Dagster's step logs.")
+@run_options
 def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bool,
             verbose: bool) -> None:
-    """Load a delivery folder and rebuild every table, in-process through Dagster.
+    """Load a delivery folder, recompute the days it touched (plus one on each side) and
+    rebuild every table above them, in-process through Dagster.
 
     The warehouse is replaced atomically at the end of a successful run; a failed run
     leaves the last good warehouse in place.

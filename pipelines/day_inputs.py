@@ -1,0 +1,81 @@
+"""The staged rows a range of local dates of the day grid depends on, read in DuckDB.
+
+Day D's figures depend on the events from the last one of D - 1 to the first of D + 1
+(an active interval is at most ``idle_timeout_seconds`` <= 1 hour long), on appointments
+that overlap D (at most 12 hours long), on messages received on D and on time off that
+covers D. Local dates lie within 24 hours of the UTC date, so the rows read are those
+within two days of [lo, hi] in UTC: a superset, whose extra dates the day grid drops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest import read_staged
+from schemas import frames
+from schemas.config import Config
+
+MARGIN = dt.timedelta(days=2)
+
+_TIMED = {  # kind: (schema, instant column, order)
+    "events": (frames.EVENTS, "event_time", "user_id, event_time, action"),
+    "schedule": (frames.SCHEDULE, "start_time", "appointment_id"),
+    "inbox": (frames.INBOX, "received_time", "message_id, provider_id"),
+}
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
+                       ).fetchall()
+    return {r[0] for r in rows}
+
+
+def loaded_range(con: duckdb.DuckDBPyConnection, cfg: Config) -> tuple[dt.date, dt.date] | None:
+    """CONTRACT.md section 4: the first local date with an accepted event ..
+    ``data_through`` or the last such date (local dates are monotone in the instant, so
+    the min and max instants give them); None without events."""
+    if "events" not in _tables(con):
+        return None
+    first, last = con.execute("SELECT min(event_time), max(event_time) FROM staging.events"
+                              ).fetchall()[0]
+    if first is None:
+        return None
+    tz = ZoneInfo(cfg.timezone)
+    lo = first.astimezone(tz).date()
+    hi = cfg.data_through or last.astimezone(tz).date()
+    return (lo, hi) if lo <= hi else None
+
+
+def _utc_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date
+                    ) -> dict[str, pl.DataFrame]:
+    """The staged frames (as :func:`pipelines.ingest.read_staged`) that the day grid of
+    local dates [lo, hi] depends on."""
+    out = read_staged(con, kinds=("providers", "action_map"))
+    present = _tables(con)
+    start, end = _utc_midnight(lo - MARGIN), _utc_midnight(hi + MARGIN + dt.timedelta(days=1))
+    con.execute("SET TimeZone='UTC'")
+    for kind, (schema, instant, order) in _TIMED.items():
+        if kind not in present:
+            out[kind] = frames.empty(schema)
+            continue
+        out[kind] = con.sql(
+            f"SELECT {', '.join(schema)} FROM staging.{kind} "
+            f"WHERE {instant} >= ? AND {instant} < ? ORDER BY {order}", params=[start, end]
+        ).pl().cast(schema)  # type: ignore[arg-type]
+    if "time_off" in present:
+        cols = ", ".join(frames.TIME_OFF)
+        out["time_off"] = con.sql(
+            f"SELECT {cols} FROM staging.time_off WHERE start_date <= ? AND end_date >= ? "
+            "ORDER BY provider_id, start_date, type", params=[hi, lo]
+        ).pl().cast(frames.TIME_OFF)  # type: ignore[arg-type]
+    else:
+        out["time_off"] = frames.empty(frames.TIME_OFF)
+    return out
