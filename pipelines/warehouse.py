@@ -28,14 +28,19 @@ PUBLISHED_DIR_MODE = 0o750
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 STALE_WORK_SECONDS = 86_400
-#: Run tag naming the working copy a run writes; runs without it use their run id. The
-#: command line gives its load and rebuild runs one working copy, published once.
+#: Run tag naming the working copy a run writes. The command line gives its load and
+#: rebuild runs one working copy, published once.
 WORK_TAG = "ehrlog/work"
+#: Dagster's tag of the runs of one backfill: they share a working copy, so that a UI
+#: backfill that runs the day grid and the tables above it in separate runs publishes
+#: them together from its last run.
+BACKFILL_TAG = "dagster/backfill"
 
 
 def work_key(run: dg.DagsterRun) -> str:
-    """The working copy of ``run``: its ``ehrlog/work`` tag, else its run id."""
-    return run.tags.get(WORK_TAG) or run.run_id
+    """The working copy of ``run``: its ``ehrlog/work`` tag, else its backfill's id, else
+    its run id."""
+    return run.tags.get(WORK_TAG) or run.tags.get(BACKFILL_TAG) or run.run_id
 
 
 def restrict_folder(folder: Path) -> None:
