@@ -202,7 +202,9 @@ def child_pipeline(input_dir: Path, warehouse: Path, report: Path) -> None:
         t1 = time.time()
     starts: dict[str, float] = {}
     steps: dict[str, dict] = {}
-    for entry in instance.all_logs(outcome.run_id):
+    entries = [e for run_id in instance.get_run_ids() for e in instance.all_logs(run_id)]
+    assert outcome.run_id in instance.get_run_ids()
+    for entry in entries:  # the load run and the rebuild run
         ev = entry.dagster_event
         if ev is None or not ev.step_key:
             continue
