@@ -58,9 +58,11 @@ def category_rank(category: pl.Expr) -> pl.Expr:
     )
 
 
-def unmapped_share(events: pl.DataFrame, action_map: pl.DataFrame) -> float | None:
-    """Share of events whose action is not in the map; None when there are no events."""
-    if events.height == 0:
-        return None
-    mapped = categorize(events.lazy().select("action"), action_map.lazy())
-    return float(mapped.select((~pl.col("mapped")).mean()).collect().item())
+def unmapped_events(actions: pl.DataFrame, action_map: pl.DataFrame) -> tuple[int, int]:
+    """(events with an unmapped action, all events) from ``actions`` (one row per
+    delivered action: ``action``, ``n`` events)."""
+    if actions.height == 0:
+        return 0, 0
+    cat = categorize(actions.lazy(), action_map.lazy()).collect()
+    total = int(cat.get_column("n").sum())
+    return int(cat.filter(~pl.col("mapped")).get_column("n").sum()), total

@@ -19,6 +19,13 @@ def loaded_range(events: pl.DataFrame, cfg: Config) -> tuple[dt.date, dt.date] |
         return None
     dates = events.select(local_date(pl.col("event_time"), cfg.timezone).alias("d"))
     first, last = dates.select(pl.col("d").min().alias("lo"), pl.col("d").max().alias("hi")).row(0)
+    return bounded_range(first, last, cfg)
+
+
+def bounded_range(first: dt.date, last: dt.date, cfg: Config
+                  ) -> tuple[dt.date, dt.date] | None:
+    """The loaded range from the first and last local dates with an accepted event:
+    ``first`` .. ``data_through`` (or ``last``); None when that is empty."""
     end = cfg.data_through or last
     return (first, end) if first <= end else None
 

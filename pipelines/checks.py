@@ -8,10 +8,11 @@ share of unmapped actions. Non-blocking but failing loudly: the freshness of the
 import datetime as dt
 
 import dagster as dg
-import polars as pl
 
+from metrics.categories import unmapped_events
 from pipelines.assets.staging import QUARANTINE_KEY, STAGING_KINDS
 from pipelines.ingest import read_staged
+from pipelines.ingest.staged import staged_action_counts
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource, work_key
 from schemas import expectations
@@ -182,17 +183,6 @@ def quarantine_share_check(context: dg.AssetCheckExecutionContext,
     )
 
 
-def _unmapped(events_actions: pl.DataFrame, action_map: pl.DataFrame) -> tuple[float, int]:
-    from metrics.categories import categorize
-
-    if events_actions.height == 0:
-        return 0.0, 0
-    cat = categorize(events_actions.lazy(), action_map.lazy()).collect()
-    n = cat.get_column("n").sum()
-    unmapped = cat.filter(~pl.col("mapped")).get_column("n").sum()
-    return unmapped / n, int(unmapped)
-
-
 @dg.asset_check(asset=dg.AssetKey(["staging", "events"]), name=UNMAPPED_SHARE, blocking=True,
                 description="Share of staged events whose action is not in the action map.")
 def unmapped_share_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
@@ -200,11 +190,12 @@ def unmapped_share_check(context: dg.AssetCheckExecutionContext, warehouse: Ware
     limit = settings.load().quality.max_unmapped_share
     con = warehouse.connect(work_key(context.run))
     try:
-        actions = con.sql("SELECT action, count(*) AS n FROM staging.events GROUP BY action").pl()
+        actions = staged_action_counts(con)
         amap = read_staged(con, kinds=("action_map",))["action_map"]
     finally:
         con.close()
-    share, unmapped = _unmapped(actions, amap)
+    unmapped, total = unmapped_events(actions, amap)
+    share = unmapped / total if total else 0.0
     return dg.AssetCheckResult(
         passed=share <= limit,
         description=(f"{share:.2%} of staged events have an unmapped action ({unmapped:,}); "

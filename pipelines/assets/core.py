@@ -9,26 +9,18 @@ range, the loaded range cut to start_date and end_date, CONTRACT.md section 4);
 import dagster as dg
 import polars as pl
 
-from metrics.categories import categorize
+from metrics.categories import unmapped_events
 from metrics.ranges import provider_dim, provider_ranges
 from pipelines.assets.staging import STAGING_KEYS
 from pipelines.day_inputs import loaded_range
 from pipelines.ingest import ensure_schema, read_staged
+from pipelines.ingest.staged import staged_action_counts
 from pipelines.settings import SettingsResource
 from pipelines.tables import write_table
 from pipelines.warehouse import WarehouseResource, work_key
 
 POOL = "ehrlog_warehouse"
 PROVIDERS_KEY = dg.AssetKey(["core", "providers"])
-
-
-def _unmapped_share(actions: pl.DataFrame, action_map: pl.DataFrame) -> float | None:
-    """Share of events (``actions``: action, n) whose action is not in the map."""
-    total = actions.get_column("n").sum()
-    if not total:
-        return None
-    cat = categorize(actions.lazy(), action_map.lazy()).collect()
-    return cat.filter(~pl.col("mapped")).get_column("n").sum() / total
 
 
 @dg.asset(key=PROVIDERS_KEY, deps=STAGING_KEYS, group_name="core", pool=POOL)
@@ -50,14 +42,13 @@ def core_providers_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
             dim = dim.with_columns(pl.lit(None, pl.Date).alias("range_start"),
                                    pl.lit(None, pl.Date).alias("range_end"))
         write_table(con, "core.providers", dim)
-        actions = con.sql("SELECT action, count(*) AS n FROM staging.events GROUP BY action"
-                          ).pl()
+        unmapped, total = unmapped_events(staged_action_counts(con), st["action_map"])
         unrostered = con.execute(
             "SELECT count(*) FROM staging.events e WHERE NOT EXISTS "
             "(SELECT 1 FROM staging.providers p WHERE p.user_id = e.user_id)"
         ).fetchall()[0][0]
         stats = pl.DataFrame({
-            "unmapped_share": [_unmapped_share(actions, st["action_map"])],
+            "unmapped_share": [unmapped / total if total else None],
             "unrostered_events": [unrostered],
             "range_start": [loaded[0] if loaded else None],
             "range_end": [loaded[1] if loaded else None],

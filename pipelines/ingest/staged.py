@@ -27,7 +27,8 @@ ORDER = {
 }
 
 
-def _staged_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+def staged_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables in schema ``staging``."""
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
     ).fetchall()
@@ -52,7 +53,7 @@ def read_staged(
     if unknown:
         raise ValueError(f"read_staged: unknown kind {unknown[0]!r}")
     con.execute("SET TimeZone='UTC'")
-    present = _staged_tables(con)
+    present = staged_tables(con)
     out: dict[str, pl.DataFrame] = {}
     for name, schema in SCHEMAS.items():
         if name not in wanted:
@@ -66,6 +67,11 @@ def read_staged(
     if "action_map" in wanted:
         out["action_map"] = _action_map(con, "action_map" in present)
     return out
+
+
+def staged_action_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per delivered action of the staged events: ``action``, ``n`` events."""
+    return con.sql("SELECT action, count(*) AS n FROM staging.events GROUP BY action").pl()
 
 
 def _action_map(con: duckdb.DuckDBPyConnection, staged: bool) -> pl.DataFrame:
