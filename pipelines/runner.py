@@ -10,11 +10,16 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.methods import PUBLISHED_KEY
-from pipelines.assets.staging import DELIVERY_ID_TAG
+from pipelines.assets.staging import (
+    DELIVERY_ID_TAG,
+    EVENTS_KEY,
+    load_run_config,
+    methods_run_config,
+    recompute_dates,
+)
 from pipelines.checks import CHECKS
 from pipelines.definitions import LOAD_JOB, REBUILD_JOB, definitions_for
 from pipelines.partitions import clamp, day_partitions, range_tags
-from pipelines.sensors import EVENTS_KEY
 from pipelines.warehouse import WORK_TAG, WarehouseResource
 from schemas.config import load_config
 
@@ -105,10 +110,8 @@ def _execute(defs: dg.Definitions, job: str, wh: WarehouseResource, work: str, *
 
 def _recompute_dates(result: dg.ExecuteInProcessResult) -> tuple[dt.date, dt.date] | None:
     for mat in result.asset_materializations_for_node("load_delivery_asset"):
-        meta = mat.metadata
-        if mat.asset_key == EVENTS_KEY and "recompute_start" in meta:
-            return (dt.date.fromisoformat(meta["recompute_start"].value),
-                    dt.date.fromisoformat(meta["recompute_end"].value))
+        if mat.asset_key == EVENTS_KEY:
+            return recompute_dates(mat.metadata)
     return None
 
 
@@ -142,7 +145,7 @@ def run_pipeline(input_dir: Path | None, warehouse: Path, config_path: Path | No
         load_id = str(uuid.uuid4())
         result, checks = _execute(
             defs, LOAD_JOB, wh, work, run_id=load_id, tags={}, log_level=log_level,
-            run_config={"ops": {"load_delivery_asset": {"config": {"delivery": folder}}}},
+            run_config=load_run_config(folder),
             asset_selection=[k for k in defs.resolve_job_def(LOAD_JOB).asset_layer
                              .executable_asset_keys if k != PUBLISHED_KEY])
         dates = _recompute_dates(result)
@@ -181,7 +184,7 @@ def _rebuild(defs: dg.Definitions, wh: WarehouseResource, work: str,
     run_id = str(uuid.uuid4())
     _, more = _execute(
         defs, REBUILD_JOB, wh, work, run_id=run_id, tags={**tags, **range_tags(*keys)},
-        run_config={"ops": {"marts__methods": {"config": {"delivery": folder}}}},
+        run_config=methods_run_config(folder),
         log_level=log_level)
     latest = {(c.asset, c.name): c for c in checks + more}  # the rebuild's freshness wins
     return RunOutcome(run_id=run_id, warehouse=wh.published, checks=list(latest.values()),

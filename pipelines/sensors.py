@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from pipelines.assets.staging import DELIVERY_ID_TAG
+from pipelines.assets.staging import (
+    DELIVERY_ID_TAG,
+    EVENTS_KEY,
+    load_run_config,
+    methods_run_config,
+    recompute_dates,
+)
 from pipelines.partitions import clamp, range_tags
 
 if TYPE_CHECKING:
@@ -30,7 +36,6 @@ if TYPE_CHECKING:
     )
 
 SETTLE_SECONDS = 60
-EVENTS_KEY = dg.AssetKey(["staging", "events"])
 
 
 def delivery_fingerprint(folder: Path) -> tuple[str, float]:
@@ -42,10 +47,6 @@ def delivery_fingerprint(folder: Path) -> tuple[str, float]:
         newest = max(newest, st.st_mtime)
         h.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16], newest
-
-
-def delivery_run_config(folder: Path) -> dict:
-    return {"ops": {"load_delivery_asset": {"config": {"delivery": str(folder.resolve())}}}}
 
 
 def build_drop_folder_sensor(job: dg.JobDefinition | object,
@@ -69,7 +70,7 @@ def build_drop_folder_sensor(job: dg.JobDefinition | object,
                 continue  # still being written; look again at the next tick
             seen[folder.name] = fingerprint
             requests.append(dg.RunRequest(run_key=f"{folder.name}:{fingerprint}",
-                                          run_config=delivery_run_config(folder),
+                                          run_config=load_run_config(str(folder.resolve())),
                                           tags={"ehrlog/delivery": folder.name}))
         if not requests:
             return dg.SkipReason("no new complete delivery folder")
@@ -84,12 +85,8 @@ def _recompute_dates(instance: dg.DagsterInstance, run_id: str) -> tuple[dt.date
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
     for record in records:
         mat = record.event_log_entry.asset_materialization
-        if mat is None or mat.asset_key != EVENTS_KEY:
-            continue
-        meta = mat.metadata
-        if "recompute_start" in meta and "recompute_end" in meta:
-            return (dt.date.fromisoformat(meta["recompute_start"].value),
-                    dt.date.fromisoformat(meta["recompute_end"].value))
+        if mat is not None and mat.asset_key == EVENTS_KEY:
+            return recompute_dates(mat.metadata)
     return None
 
 
@@ -107,7 +104,7 @@ def rebuild_request(run: dg.DagsterRun, dates: tuple[dt.date, dt.date] | None,
               .get("config", {}).get("delivery", ""))
     return dg.RunRequest(
         run_key=run.run_id,
-        run_config={"ops": {"marts__methods": {"config": {"delivery": folder}}}},
+        run_config=methods_run_config(folder),
         tags={**range_tags(*keys), DELIVERY_ID_TAG: run.run_id},
     )
 

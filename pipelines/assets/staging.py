@@ -6,6 +6,7 @@ Grain: staging tables hold one row per contract key (newest delivery wins);
 
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +19,7 @@ from pipelines.warehouse import WarehouseResource, work_key
 
 STAGING_KINDS = ("providers", "action_map", "events", "schedule", "time_off", "inbox")
 STAGING_KEYS = [dg.AssetKey(["staging", k]) for k in STAGING_KINDS]
+EVENTS_KEY = dg.AssetKey(["staging", "events"])
 QUARANTINE_KEY = dg.AssetKey(["quarantine", "rows"])
 RAW_KEY = dg.AssetKey(["raw", "files"])
 #: Tag of a rebuild run naming the delivery (the run id of the run that loaded it) whose
@@ -106,6 +108,26 @@ def recompute_metadata(summary: DeliverySummary) -> dict[str, str]:
     if days is None:
         return {}
     return {"recompute_start": days[0].isoformat(), "recompute_end": days[1].isoformat()}
+
+
+def recompute_dates(metadata: Mapping[str, dg.MetadataValue]
+                    ) -> tuple[dt.date, dt.date] | None:
+    """The dates a ``staging/events`` materialization's metadata (written from
+    :func:`recompute_metadata`) says to recompute, or None."""
+    if "recompute_start" not in metadata or "recompute_end" not in metadata:
+        return None
+    return (dt.date.fromisoformat(str(metadata["recompute_start"].value)),
+            dt.date.fromisoformat(str(metadata["recompute_end"].value)))
+
+
+def load_run_config(folder: str) -> dict:
+    """Run config of a load run of the delivery folder ``folder``."""
+    return {"ops": {"load_delivery_asset": {"config": {"delivery": folder}}}}
+
+
+def methods_run_config(folder: str) -> dict:
+    """Run config of a rebuild run whose methods row names the delivery ``folder``."""
+    return {"ops": {"marts__methods": {"config": {"delivery": folder}}}}
 
 
 def summary_counts(summary: DeliverySummary) -> dict[str, dict[str, int]]:
