@@ -39,6 +39,7 @@ def _day_rows(args: tuple[str, str]) -> int:
 
     from metrics.day import provider_day
     from pipelines.day_inputs import loaded_range, staged_for_days
+    from pipelines.ingest import read_staged
     from schemas.config import Config
 
     warehouse, day = args
@@ -49,11 +50,12 @@ def _day_rows(args: tuple[str, str]) -> int:
         con.execute("SET threads = 1")
         loaded = loaded_range(con, cfg)
         assert loaded is not None
+        roster = read_staged(con, kinds=("providers", "action_map"))
         st = staged_for_days(con, d, d)
     finally:
         con.close()
-    frame = provider_day(st["events"], st["providers"], st["schedule"], st["time_off"],
-                         st["inbox"], st["action_map"], cfg, (d, d))
+    frame = provider_day(st["events"], roster["providers"], st["schedule"], st["time_off"],
+                         st["inbox"], roster["action_map"], cfg, (d, d))
     return frame.height
 
 

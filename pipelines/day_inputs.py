@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from pipelines.ingest import read_staged
+from metrics.ranges import bounded_range
+from pipelines.ingest.staged import staged_tables
 from schemas import frames
 from schemas.config import Config
 
@@ -28,26 +29,18 @@ _TIMED = {  # kind: (schema, instant column, order)
 }
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
-                       ).fetchall()
-    return {r[0] for r in rows}
-
-
 def loaded_range(con: duckdb.DuckDBPyConnection, cfg: Config) -> tuple[dt.date, dt.date] | None:
     """CONTRACT.md section 4: the first local date with an accepted event ..
     ``data_through`` or the last such date (local dates are monotone in the instant, so
     the min and max instants give them); None without events."""
-    if "events" not in _tables(con):
+    if "events" not in staged_tables(con):
         return None
     first, last = con.execute("SELECT min(event_time), max(event_time) FROM staging.events"
                               ).fetchall()[0]
     if first is None:
         return None
     tz = ZoneInfo(cfg.timezone)
-    lo = first.astimezone(tz).date()
-    hi = cfg.data_through or last.astimezone(tz).date()
-    return (lo, hi) if lo <= hi else None
+    return bounded_range(first.astimezone(tz).date(), last.astimezone(tz).date(), cfg)
 
 
 def _utc_midnight(day: dt.date) -> dt.datetime:
@@ -56,10 +49,11 @@ def _utc_midnight(day: dt.date) -> dt.datetime:
 
 def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date
                     ) -> dict[str, pl.DataFrame]:
-    """The staged frames (as :func:`pipelines.ingest.read_staged`) that the day grid of
-    local dates [lo, hi] depends on."""
-    out = read_staged(con, kinds=("providers", "action_map"))
-    present = _tables(con)
+    """The dated staged frames (events, schedule, inbox, time_off, as
+    :func:`pipelines.ingest.read_staged` reads them) that the day grid of local dates
+    [lo, hi] depends on; the roster and action map are read whole by the caller."""
+    out: dict[str, pl.DataFrame] = {}
+    present = staged_tables(con)
     start, end = _utc_midnight(lo - MARGIN), _utc_midnight(hi + MARGIN + dt.timedelta(days=1))
     con.execute("SET TimeZone='UTC'")
     for kind, (schema, instant, order) in _TIMED.items():

@@ -103,9 +103,11 @@ def _provider_day_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
             st = read_staged(con, kinds=("providers", "action_map"))
             basis = day_basis(cfg, st["providers"], st["action_map"])
             full = _stored_basis(con) != basis
-            lo, hi = (loaded if full and loaded else
-                      (max(want[0], loaded[0]), min(want[1], loaded[1])) if loaded else want)
-            day = _compute(con, cfg, lo, hi) if loaded and lo <= hi else _empty_day()
+            days = None  # the dates to compute: all loaded ones, or the wanted ones in them
+            if loaded is not None:
+                days = loaded if full else (max(want[0], loaded[0]), min(want[1], loaded[1]))
+                days = days if days[0] <= days[1] else None
+            day = _compute(con, cfg, st, *days) if days else _empty_day()
             if full:
                 write_table(con, "marts.provider_day", day)
                 write_table(con, "core.day_basis", pl.DataFrame({
@@ -116,7 +118,7 @@ def _provider_day_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
             else:
                 _replace_dates(con, day, *want)
             return _result("marts.provider_day", day, mode="full" if full else "dates",
-                           dates=f"{lo} .. {hi}" if loaded and lo <= hi else "none",
+                           dates=f"{days[0]} .. {days[1]}" if days else "none",
                            loaded_range=str(loaded))
         finally:
             con.close()
@@ -128,12 +130,13 @@ def _empty_day() -> pl.DataFrame:
     return pl.DataFrame(schema={c: DAY_SCHEMA[c] for c in DAY_COLUMNS})
 
 
-def _compute(con: duckdb.DuckDBPyConnection, cfg: Config, lo: dt.date, hi: dt.date
-             ) -> pl.DataFrame:
-    """The provider-day rows of local dates [lo, hi] (inside the loaded range)."""
+def _compute(con: duckdb.DuckDBPyConnection, cfg: Config, roster: dict[str, pl.DataFrame],
+             lo: dt.date, hi: dt.date) -> pl.DataFrame:
+    """The provider-day rows of local dates [lo, hi] (inside the loaded range);
+    ``roster`` holds the staged providers and action map."""
     st = staged_for_days(con, lo, hi)
-    return provider_day(st["events"], st["providers"], st["schedule"], st["time_off"],
-                        st["inbox"], st["action_map"], cfg, (lo, hi))
+    return provider_day(st["events"], roster["providers"], st["schedule"], st["time_off"],
+                        st["inbox"], roster["action_map"], cfg, (lo, hi))
 
 
 def _day_and_context(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
