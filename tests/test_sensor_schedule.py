@@ -11,7 +11,6 @@ import dagster as dg
 from pipelines.definitions import build_jobs, defs
 from pipelines.sensors import SETTLE_SECONDS, build_drop_folder_sensor
 
-
 LOAD, REBUILD = build_jobs()
 
 
