@@ -35,7 +35,7 @@ def _install_fingerprint() -> str:
 
 def ensure_env() -> None:
     """Create .venv and install the project with its dev extras, when needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 the machine has
         sys.exit("ehrlog needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print("creating .venv ...", flush=True)
@@ -46,7 +46,8 @@ def ensure_env() -> None:
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     print("installing ehrlog and its dependencies into .venv (a few minutes) ...", flush=True)
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    constraints = ["-c", str(ROOT / "constraints.txt")] if (ROOT / "constraints.txt").exists() else []
+    pins = ROOT / "constraints.txt"
+    constraints = ["-c", str(pins)] if pins.exists() else []
     subprocess.run([*pip, *constraints, "-e", f"{ROOT}[dev]"], check=True)
     STAMP.write_text(fp)
 
