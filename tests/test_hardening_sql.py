@@ -39,20 +39,36 @@ SQL_WORDS = re.compile(
 #: bound parameter ($name or ?), never here.
 ALLOWED: dict[str, set[str]] = {
     "staged.py": {"cols", "name", "ORDER[name]"},
-    "store.py": {
-        "NEW", "RANKED", "ACCEPTED", "cols", "table", "target", "ranked", "unknown", "conflict",
+    "store.py": {"NEW", "SKIP", "cols", "table"},
+    "finish.py": {
+        "NEW", "RANKED", "GROUPS", "LOCAL_DATE", "cols", "table", "target", "ranked", "unknown",
         "roster", "partition", "key_cols", "record", "kind", "join", "on", "same_row", "c",
-        "new", "old", "REJECTED_ROWS.qualified", "', '.join(REJECTED_ROWS.column_names)",
-        "first.format(a='')", "last.format(a='')", "first.format(a='s.')",
+        "new", "new_first", "new_last", "listed", "REJECTED_ROWS.qualified",
+        "', '.join(REJECTED_ROWS.column_names)", "first.format(a='s.')",
         "last.format(a='s.')", "', '.join(EVENT_ROW_KEY)",
+        # fragments of the new rows: contract column lists, parameters by placeholder only
+        "accepted.sql(STAGING[kind].column_names)", "accepted.sql(['event_id'])",
+        "accepted.sql(['user_id'])", "accepted.sql(cols)", "accepted.sql(list(KINDS[kind].key))",
+        "accepted.sql(list(cols))", "rows.sql(STAGING['providers'].column_names)",
+        "rows.sql(cols)", "rows.sql(needed, True)", "self.rows.sql(inner)",
+    },
+    "newrows.py": {"NEW", "table"},
+    # The SQL path: contract column names, the part's index (an int naming its parameters),
+    # and fragments built from those and from contract constants (enum spellings).
+    "sqlpath.py": {
+        "', '.join(exprs)", "HOURS", "RECORD", "SKIP", "_HMAC_MAP.format(i=self.i)", "col",
+        "first", "part.clean(rules)", "part.joins(list(classes))", "part.source()", "self.i",
+        "self.joins(joined)", "self.source()",
     },
     "tables.py": {"schema", "t.qualified", "cols", "c", "_literal(t.comment)",
                   "_literal(comment)"},
 }
 ALLOWED_FORMAT_CALLS = {
-    "store.py": {"_LOGIN_CONFLICTS.format(ranked=RANKED, source=ranked)",
-                 "first.format(a='')", "last.format(a='')", "first.format(a='s.')",
-                 "last.format(a='s.')"},
+    "finish.py": {"_LOGIN_CONFLICTS.format(ranked=RANKED, source=ranked)",
+                  "first.format(a='')", "last.format(a='')", "first.format(a='s.')",
+                  "last.format(a='s.')"},
+    "sqlpath.py": {"_RANGES[col].format(v=v)", "_HMAC_MAP.format(i=self.i)",
+                   "_KEPT.format(u=f'unicode({c})')", "_KEPT.format(u=f'unicode({c}[-1])')"},
 }
 
 

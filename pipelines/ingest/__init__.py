@@ -5,8 +5,11 @@
 ...                         delivery_id="2026-03-02", hash_key=key, archive_dir=None)
 
 Modules: ``discover`` (which files), ``read`` (bytes to a frame), ``hashing`` (patient
-ids), ``parse`` and ``validate`` (row checks), ``store`` (SQL upsert), ``archive`` (raw
-files), ``tables`` (DDL with comments), ``load`` (one delivery), ``staged`` (read back).
+ids), ``parse`` and ``validate`` (row checks), ``sqlpath`` and ``hours`` (clean rows of
+well-typed Parquet files, staged straight from DuckDB), ``store`` (temporary tables),
+``newrows`` (a kind's new rows as one relation), ``finish`` (cross-row checks and SQL
+upsert), ``archive`` (raw files), ``tables`` (DDL with comments), ``load`` (one
+delivery), ``staged`` (read back).
 """
 
 from pipelines.ingest.actions import default_action_map, normalize_action, normalize_actions

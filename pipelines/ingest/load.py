@@ -2,6 +2,11 @@
 
 One transaction per delivery: every file is read, hashed, checked and staged, or, when
 any file cannot be loaded (:class:`ExtractError`), nothing of the delivery is kept.
+
+A well-typed Parquet file takes the SQL path for its clean rows (:mod:`.sqlpath`: no
+Python copy of them; they are staged straight from the file by :mod:`.finish`); its other
+rows, and every other file, take the Polars path (:mod:`.read`, :mod:`.hashing`,
+:mod:`.validate`) into a temporary table. Both give the same staged rows and quarantine.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
-from pipelines.ingest import store
+from pipelines.ingest import sqlpath, store
 from pipelines.ingest.archive import archive_file
 from pipelines.ingest.discover import DeliveryFile, discover, file_sha256
 from pipelines.ingest.errors import ExtractError, HashKeyError
-from pipelines.ingest.hashing import hash_patient_ids
-from pipelines.ingest.read import open_extract
+from pipelines.ingest.finish import finish_kind
+from pipelines.ingest.hashing import hash_patient_ids, hmac_pads
+from pipelines.ingest.hours import HOURS, HourOffsets
+from pipelines.ingest.newrows import NEW, NewRows
+from pipelines.ingest.read import Extract, open_extract
 from pipelines.ingest.summary import DeliverySummary, LoadedFile
 from pipelines.ingest.tables import ensure_schema
 from pipelines.ingest.validate import Rules, validate
@@ -43,6 +52,8 @@ class _Run:
     delivery_id: str
     hash_key: bytes
     archive_dir: Path | None
+    cursor: duckdb.DuckDBPyConnection  # reads and checks files for the SQL path
+    hours: HourOffsets
 
 
 def load_delivery(
@@ -79,11 +90,13 @@ def load_delivery(
     folder = Path(folder)
     if not folder.is_dir():
         raise ExtractError(str(folder), "delivery folder does not exist")
-    run = _Run(cfg, Rules.from_config(cfg, run_time), run_time, delivery_id, hash_key,
-               archive_dir)
     ensure_schema(con)
     summary = DeliverySummary(delivery_id=delivery_id)
     pending = _new_files(con, folder, summary)
+    cursor = con.cursor()
+    cursor.execute("SET TimeZone='UTC'")
+    run = _Run(cfg, Rules.from_config(cfg, run_time), run_time, delivery_id, hash_key,
+               archive_dir, cursor, HourOffsets(cfg.timezone))
     con.begin()
     try:
         for kind in KINDS:
@@ -94,6 +107,8 @@ def load_delivery(
     except BaseException:
         con.rollback()
         raise
+    finally:
+        cursor.close()
     log.info("delivery %s: %d files, %d rows staged, %d quarantined", delivery_id,
              len(summary.files), summary.rows_staged, summary.rows_quarantined)
     return summary
@@ -137,15 +152,21 @@ def _load_kind(
 ) -> None:
     counts = summary.counts[kind]
     store.start_kind(con, kind)
+    opad, ipad = hmac_pads(run.hash_key)
+    new = NewRows(params={"delivery_id": run.delivery_id, "opad": opad, "ipad": ipad})
     for p in files:
-        rows, blank, archived = _load_file(con, kind, p, run, summary)
+        rows, blank, archived = _load_file(con, kind, p, run, summary, new)
         summary.files.append(
             LoadedFile(p.file.name, kind, p.sha256, rows, p.size, archived, blank)
         )
         counts.files += 1
         counts.rows_read += rows
         counts.blank_records += blank
-    result = store.finish_kind(con, kind, run.delivery_id, run.cfg.timezone)
+    run.hours.register(con)
+    try:
+        result = finish_kind(con, kind, run.delivery_id, run.cfg.timezone, new)
+    finally:
+        con.unregister(HOURS)
     counts.rows_staged += result.staged
     summary.add_quarantined(kind, result.quarantined)
     summary.add_dates(kind, result.dates)
@@ -155,23 +176,26 @@ def _load_kind(
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, kind: str, p: _Pending, run: _Run, summary: DeliverySummary
+    con: duckdb.DuckDBPyConnection, kind: str, p: _Pending, run: _Run, summary: DeliverySummary,
+    new: NewRows,
 ) -> tuple[int, int, str | None]:
-    """Read, hash, check and collect one file batch by batch; archive it.
+    """Collect one file: its clean rows by the SQL path when it qualifies, the others
+    read, hashed and checked batch by batch; archive it.
 
     Returns the number of data records (blank records excluded), the number of blank
     records skipped and the archived path (or None).
     """
     extract = open_extract(p.file, KINDS[kind], run.cfg.keep_extra_columns)
-    rows = 0
-    for batch in extract.batches():
-        frame = hash_patient_ids(con, batch, run.hash_key)
-        good, bad = validate(frame, KINDS[kind], run.rules, delivery_id=run.delivery_id,
-                             source_file=p.file.name)
-        store.append(con, store.NEW, good)
-        store.quarantine(con, bad)
-        summary.add_quarantined(kind, dict(bad.group_by("reason").len().iter_rows()))
-        rows += batch.height
+    rows, records = _sql_path(con, kind, extract, run, new)
+    if records is None or records.len():
+        for batch in extract.batches(records=records):
+            frame = hash_patient_ids(con, batch, run.hash_key)
+            good, bad = validate(frame, KINDS[kind], run.rules, delivery_id=run.delivery_id,
+                                 source_file=p.file.name)
+            store.append(con, NEW, good)
+            store.quarantine(con, bad)
+            summary.add_quarantined(kind, dict(bad.group_by("reason").len().iter_rows()))
+            rows += batch.height
     blank = extract.blank_records
     if blank:
         log.warning("%s: skipped %d blank record%s (no value in any column)", p.file.name,
@@ -183,6 +207,25 @@ def _load_file(
         "archived_path": archived,
     })
     return rows, blank, archived
+
+
+def _sql_path(
+    con: duckdb.DuckDBPyConnection, kind: str, extract: Extract, run: _Run, new: NewRows
+) -> tuple[int, pl.Series | None]:
+    """Put the file on the SQL path if it qualifies: (its clean rows, the record numbers
+    left to the Polars path), else (0, None): every record takes the Polars path."""
+    if not sqlpath.ENABLED:
+        return 0, None
+    opened = sqlpath.open_part(run.cursor, extract, KINDS[kind], len(new.parts), run.rules,
+                               run.hours)
+    if opened is None:
+        return 0, None
+    part, records = opened
+    new.parts.append(part)
+    store.skip(con, part.i, records)
+    log.debug("%s: %d rows by the SQL path, %d left to the Polars path", part.name,
+              part.rows - part.skipped, part.skipped)
+    return part.rows - part.skipped, records
 
 
 def _archive(p: _Pending, run: _Run, has_patient_ids: bool) -> str | None:

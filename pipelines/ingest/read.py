@@ -79,20 +79,30 @@ class Extract:
     source: Path | bytes
     blank_records: int = field(default=0)
     binary_columns: tuple[str, ...] = ()
+    #: The delivered columns (normalized names) and their types as Polars reads them.
+    types: dict[str, pl.DataType] = field(default_factory=dict)
+    #: True when a delivered name was not already normalized (or a header cell was blank).
+    renamed: bool = False
 
     @property
     def has_patient_ids(self) -> bool:
         """True when the delivered file holds a ``patient_id`` column (kept or not)."""
         return "patient_id" in self.delivered_columns
 
-    def batches(self, rows: int | None = None) -> Iterator[pl.DataFrame]:
+    def batches(
+        self, rows: int | None = None, records: pl.Series | None = None
+    ) -> Iterator[pl.DataFrame]:
         """The conformed rows in order, in frames of about ``rows`` rows (default BATCH_ROWS).
 
-        Blank records are dropped and counted in :attr:`blank_records`. Raises
-        :class:`ExtractError` when the content cannot be decoded or parsed.
+        With ``records``, only the records with those numbers. Blank records are dropped
+        and counted in :attr:`blank_records`. Raises :class:`ExtractError` when the content
+        cannot be decoded or parsed.
         """
+        lazy = self.lazy
+        if records is not None:
+            lazy = lazy.filter(pl.col(RECORD).is_in(records.implode()))
         try:
-            for batch in self.lazy.collect_batches(chunk_size=rows or BATCH_ROWS):
+            for batch in lazy.collect_batches(chunk_size=rows or BATCH_ROWS):
                 if not batch.height:
                     continue
                 blank = batch.get_column(_BLANK)
@@ -142,7 +152,9 @@ def open_extract(f: DeliveryFile, kind: ExtractKind, keep_extra: tuple[str, ...]
     lf = lf.select(*columns, *kept, blank.alias(_BLANK)).with_row_index(RECORD, offset=1)
     lf = lf.with_columns(pl.col(RECORD).cast(pl.Int64))
     binary = tuple(c for c in (*kind.columns, *extras) if types.get(c) == pl.Binary)
-    return Extract(f, lf, extras, delivered, source, binary_columns=binary)
+    renamed = bool(unnamed) or any(c != _normalize(c) for c in names)
+    return Extract(f, lf, extras, delivered, source, binary_columns=binary, types=types,
+                   renamed=renamed)
 
 
 def _conform(col: str, dtype: pl.DataType) -> pl.Expr:
