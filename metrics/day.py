@@ -9,7 +9,7 @@ Sources: active time and its categories (CONTRACT.md section 3); scheduled minut
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import polars as pl
 
@@ -89,15 +89,20 @@ def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
 BATCH_EVENTS = 500_000
 
 
-def provider_batches(events: pl.DataFrame, providers: pl.DataFrame,
+def user_counts(events: pl.DataFrame) -> pl.DataFrame:
+    """Events per login: ``user_id``, ``n`` (the input of :func:`provider_batches`)."""
+    return events.group_by("user_id").agg(pl.len().alias("n"))
+
+
+def provider_batches(counts: pl.DataFrame, providers: pl.DataFrame,
                      batch_events: int = BATCH_EVENTS) -> list[list[str]]:
     """Providers (in id order) packed into batches of at most ``batch_events`` events
     (a provider with more events makes a batch of its own); every rostered provider is in
-    exactly one batch, those without events too."""
+    exactly one batch, those without events too. ``counts``: events per login
+    (``user_id``, ``n``; :func:`user_counts`)."""
     logins = providers.select("user_id", "provider_id").unique()
-    per_user = events.group_by("user_id").agg(pl.len().alias("n"))
     counts = (
-        logins.join(per_user, on="user_id", how="left")
+        logins.join(counts.select("user_id", "n"), on="user_id", how="left")
         .group_by("provider_id")
         .agg(pl.col("n").fill_null(0).sum())
         .sort("provider_id")
@@ -111,6 +116,13 @@ def provider_batches(events: pl.DataFrame, providers: pl.DataFrame,
         batches[-1].append(pid)
         size += n
     return [b for b in batches if b]
+
+
+def batch_logins(batches: list[list[str]], providers: pl.DataFrame) -> list[list[str]]:
+    """The logins (``user_id``, sorted) of the providers of each batch."""
+    logins = providers.select("user_id", "provider_id").unique()
+    return [sorted(logins.filter(pl.col("provider_id").is_in(b)).get_column("user_id")
+                   .unique().to_list()) for b in batches]
 
 
 def provider_day(
@@ -131,10 +143,36 @@ def provider_day(
     batches of about ``batch_events`` events (:func:`provider_batches`) and the batches
     concatenated: the result is the same, and memory stays bounded at any extract size.
     """
-    parts = [
+    return _concat([
         _provider_day(*frames, action_map, cfg, loaded)
         for frames in batch_frames(events, providers, schedule, time_off, inbox, batch_events)
-    ]
+    ])
+
+
+def provider_day_read(
+    read_events: Callable[[list[str]], pl.DataFrame],
+    counts: pl.DataFrame,
+    providers: pl.DataFrame,
+    schedule: pl.DataFrame,
+    time_off: pl.DataFrame,
+    inbox: pl.DataFrame,
+    action_map: pl.DataFrame,
+    cfg: Config,
+    loaded: tuple[dt.date, dt.date],
+    batch_events: int = BATCH_EVENTS,
+) -> pl.DataFrame:
+    """:func:`provider_day` with the events read one batch of providers at a time:
+    ``read_events(user_ids)`` returns the events of those logins, ``counts`` the events
+    per login (:func:`user_counts`). Only one batch of events is in memory at a time."""
+    batches = provider_batches(counts, providers, batch_events) or [[]]
+    others = _split_others(batches, providers, schedule, time_off, inbox)
+    return _concat([
+        _provider_day(read_events(users), *rest, action_map, cfg, loaded)
+        for users, rest in zip(batch_logins(batches, providers), others, strict=True)
+    ])
+
+
+def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return parts[0] if len(parts) == 1 else pl.concat(parts).sort(KEYS)
 
 
@@ -153,30 +191,42 @@ def batch_frames(
     stable arg-sort, so splitting costs O(rows) whatever the number of batches, and only
     one batch of events is copied at a time.
     """
-    batches = provider_batches(events, providers, batch_events)
+    batches = provider_batches(user_counts(events), providers, batch_events)
     if len(batches) <= 1:
         yield events, providers, schedule, time_off, inbox
         return
-    batch_of = pl.DataFrame(
+    batch_of = _batch_of(batches)
+    user_batch = (providers.select("user_id", "provider_id").unique()
+                  .join(batch_of, on="provider_id").select("user_id", "_batch").unique())
+    shared = user_batch.get_column("user_id").is_duplicated().any()
+    others = _split_others(batches, providers, schedule, time_off, inbox)
+    if shared:  # a login shared by providers of different batches: filter per batch
+        for i in range(len(batches)):
+            users = user_batch.filter(pl.col("_batch") == i).get_column("user_id").implode()
+            yield events.filter(pl.col("user_id").is_in(users)), *others[i]
+        return
+    ids = _batch_ids(events.get_column("user_id"), user_batch.rename({"user_id": "provider_id"}))
+    for i, ev in enumerate(_split(events, ids, len(batches))):
+        yield ev, *others[i]
+
+
+def _batch_of(batches: list[list[str]]) -> pl.DataFrame:
+    return pl.DataFrame(
         {"provider_id": [p for b in batches for p in b],
          "_batch": [i for i, b in enumerate(batches) for _ in b]},
         schema={"provider_id": pl.String, "_batch": pl.UInt32},
     )
-    user_batch = (providers.select("user_id", "provider_id").unique()
-                  .join(batch_of, on="provider_id").select("user_id", "_batch").unique())
-    shared = user_batch.get_column("user_id").is_duplicated().any()
-    others = [
-        list(_split(f, _batch_ids(f.get_column("provider_id"), batch_of), len(batches)))
-        for f in (providers, schedule, time_off, inbox)
-    ]
-    if shared:  # a login shared by providers of different batches: filter per batch
-        for i in range(len(batches)):
-            users = user_batch.filter(pl.col("_batch") == i).get_column("user_id").implode()
-            yield events.filter(pl.col("user_id").is_in(users)), *(o[i] for o in others)
-        return
-    ids = _batch_ids(events.get_column("user_id"), user_batch.rename({"user_id": "provider_id"}))
-    for i, ev in enumerate(_split(events, ids, len(batches))):
-        yield ev, *(o[i] for o in others)
+
+
+def _split_others(batches: list[list[str]], *frames: pl.DataFrame
+                  ) -> list[tuple[pl.DataFrame, ...]]:
+    """Each of ``frames`` (keyed by ``provider_id``) split by batch: one tuple per batch."""
+    if len(batches) == 1:
+        return [frames]
+    batch_of = _batch_of(batches)
+    split = [list(_split(f, _batch_ids(f.get_column("provider_id"), batch_of), len(batches)))
+             for f in frames]
+    return [tuple(s[i] for s in split) for i in range(len(batches))]
 
 
 def _batch_ids(keys: pl.Series, batch_of: pl.DataFrame) -> pl.Series:

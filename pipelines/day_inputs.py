@@ -47,16 +47,24 @@ def _utc_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date
-                    ) -> dict[str, pl.DataFrame]:
+def _window(lo: dt.date, hi: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC instants [start, end) of the rows local dates [lo, hi] depend on."""
+    return _utc_midnight(lo - MARGIN), _utc_midnight(hi + MARGIN + dt.timedelta(days=1))
+
+
+def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date,
+                    events: bool = True) -> dict[str, pl.DataFrame]:
     """The dated staged frames (events, schedule, inbox, time_off, as
     :func:`pipelines.ingest.read_staged` reads them) that the day grid of local dates
-    [lo, hi] depends on; the roster and action map are read whole by the caller."""
+    [lo, hi] depends on; the roster and action map are read whole by the caller. With
+    ``events=False`` the events are left out (see :class:`EventReader`)."""
     out: dict[str, pl.DataFrame] = {}
     present = staged_tables(con)
-    start, end = _utc_midnight(lo - MARGIN), _utc_midnight(hi + MARGIN + dt.timedelta(days=1))
+    start, end = _window(lo, hi)
     con.execute("SET TimeZone='UTC'")
     for kind, (schema, instant, order) in _TIMED.items():
+        if kind == "events" and not events:
+            continue
         if kind not in present:
             out[kind] = frames.empty(schema)
             continue
@@ -73,3 +81,39 @@ def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date
     else:
         out["time_off"] = frames.empty(frames.TIME_OFF)
     return out
+
+
+class EventReader:
+    """The staged events local dates [lo, hi] depend on, read from DuckDB by login.
+
+    :meth:`counts` gives the events per login (to pack providers into batches) and
+    calling the reader with a list of ``user_id`` gives those logins' events, ordered
+    as :func:`staged_for_days` orders them: the day grid holds one batch of providers'
+    events in memory at a time (:func:`metrics.day.provider_day_read`).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
+        self.con = con
+        self.present = "events" in staged_tables(con)
+        self.params = dict(zip(("start", "end"), _window(lo, hi), strict=True))
+        con.execute("SET TimeZone='UTC'")
+
+    def counts(self) -> pl.DataFrame:
+        """One row per login with events in the window: ``user_id``, ``n``."""
+        if not self.present:
+            return pl.DataFrame(schema={"user_id": pl.String, "n": pl.UInt32})
+        return self.con.sql(
+            "SELECT user_id, count(*)::UINTEGER AS n FROM staging.events "
+            "WHERE event_time >= $start AND event_time < $end GROUP BY user_id",
+            params=self.params,
+        ).pl()
+
+    def __call__(self, users: list[str]) -> pl.DataFrame:
+        schema, _, order = _TIMED["events"]
+        if not self.present or not users:
+            return frames.empty(schema)
+        return self.con.sql(
+            f"SELECT {', '.join(schema)} FROM staging.events WHERE event_time >= $start "
+            f"AND event_time < $end AND list_contains($users, user_id) ORDER BY {order}",
+            params={**self.params, "users": users},
+        ).pl().cast(schema)  # type: ignore[arg-type]

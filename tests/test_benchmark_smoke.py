@@ -34,26 +34,38 @@ def test_benchmark_runs_on_100k_events(tmp_path: Path) -> None:
 
 def _batches_change_nothing(warehouse: Path) -> None:
     """provider_day in one batch per provider equals provider_day in one batch (the
-    benchmark's delivery has several providers; the metric tests' have one batch)."""
+    benchmark's delivery has several providers; the metric tests' have one batch), and
+    so does the pipeline's way, reading each batch's events from DuckDB."""
     import duckdb
     from polars.testing import assert_frame_equal
 
-    from metrics.day import provider_batches, provider_day
+    from metrics.day import provider_batches, provider_day, provider_day_read, user_counts
     from metrics.ranges import loaded_range
+    from pipelines.day_inputs import EventReader, staged_for_days
     from pipelines.ingest import read_staged
     from schemas.config import Config
 
+    cfg = Config()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         st = read_staged(con)
+        loaded = loaded_range(st["events"], cfg)
+        assert loaded is not None
+        dated = staged_for_days(con, *loaded, events=False)
+        reader = EventReader(con, *loaded)
+        counts = reader.counts()
+        read = provider_day_read(reader, counts, st["providers"], dated["schedule"],
+                                 dated["time_off"], dated["inbox"], st["action_map"], cfg,
+                                 loaded, batch_events=1)
     finally:
         con.close()
-    cfg = Config()
     args = (st["events"], st["providers"], st["schedule"], st["time_off"], st["inbox"],
-            st["action_map"], cfg, loaded_range(st["events"], cfg))
-    assert len(provider_batches(st["events"], st["providers"], batch_events=1)) >= 3
-    assert_frame_equal(provider_day(*args, batch_events=1),
-                       provider_day(*args, batch_events=10**12))
+            st["action_map"], cfg, loaded)
+    assert int(counts["n"].sum()) == st["events"].height
+    assert len(provider_batches(user_counts(st["events"]), st["providers"], batch_events=1)) >= 3
+    whole = provider_day(*args, batch_events=10**12)
+    assert_frame_equal(provider_day(*args, batch_events=1), whole)
+    assert_frame_equal(read, whole)
 
 
 def test_committed_results_hold_every_figure() -> None:

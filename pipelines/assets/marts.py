@@ -17,13 +17,13 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from metrics.day import DAY_COLUMNS, provider_day
+from metrics.day import DAY_COLUMNS, provider_day_read
 from metrics.period import provider_period
 from metrics.ranges import provider_dim
 from metrics.week import provider_week
 from metrics.year import provider_year
 from pipelines.assets.core import POOL, PROVIDERS_KEY
-from pipelines.day_inputs import loaded_range, staged_for_days
+from pipelines.day_inputs import EventReader, loaded_range, staged_for_days
 from pipelines.ingest import read_staged
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table, write_table
@@ -133,10 +133,12 @@ def _empty_day() -> pl.DataFrame:
 def _compute(con: duckdb.DuckDBPyConnection, cfg: Config, roster: dict[str, pl.DataFrame],
              lo: dt.date, hi: dt.date) -> pl.DataFrame:
     """The provider-day rows of local dates [lo, hi] (inside the loaded range);
-    ``roster`` holds the staged providers and action map."""
-    st = staged_for_days(con, lo, hi)
-    return provider_day(st["events"], roster["providers"], st["schedule"], st["time_off"],
-                        st["inbox"], roster["action_map"], cfg, (lo, hi))
+    ``roster`` holds the staged providers and action map. The events are read one batch
+    of providers at a time, which bounds the memory of a full rebuild."""
+    st = staged_for_days(con, lo, hi, events=False)
+    events = EventReader(con, lo, hi)
+    return provider_day_read(events, events.counts(), roster["providers"], st["schedule"],
+                             st["time_off"], st["inbox"], roster["action_map"], cfg, (lo, hi))
 
 
 def _day_and_context(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
