@@ -4,60 +4,69 @@ Events of one provider (all of their user ids) are ordered by instant; events sh
 instant count as one, with the category first in the order notes, orders, prescriptions,
 inbox, chart_review, other. The gap g to the next event makes [t(i), t(i+1)) active
 when 0 < g <= ``idle_timeout_seconds``, in the category of e(i); the last event counts
-nothing. Active intervals are cut at local midnight here; their overlap with the window,
-slots and pajama hours is computed per piece in :mod:`metrics.day`.
+nothing. Active intervals are cut at local midnight here (:func:`active_pieces`, which
+carry the categories); so are the maximal runs of touching intervals
+(:func:`active_sessions`), on which :mod:`metrics.day` computes the overlap with the
+window, slots and pajama hours.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from metrics.categories import categorize, category_rank
+from metrics.categories import categorize
 from metrics.timeutil import local_date, local_instant
 from schemas.config import Config
-from schemas.contract import CATEGORIES
 
 
 def provider_events(events: pl.LazyFrame, providers: pl.LazyFrame, action_map: pl.LazyFrame
                     ) -> pl.LazyFrame:
     """Events of rostered users, one row per provider and distinct instant.
 
-    Grain: one row per provider per instant, with the winning ``category``.
+    Grain: one row per provider per instant: ``provider_id`` (Categorical),
+    ``event_time`` and the winning ``category`` (:data:`metrics.categories.CATEGORY`).
+    Rows come grouped by provider and, within a provider, in instant order (what
+    :func:`active_pieces` and :func:`active_sessions` rely on).
     """
     logins = providers.select("user_id", "provider_id").unique()
     cat = categorize(events.select("user_id", "event_time", "action"), action_map)
+    # One sort on (provider code, instant, category code) puts each instant's winning
+    # category first (the code is the rank); keeping the first row of each (provider,
+    # instant) then needs no hash grouping. Integer codes sort much faster than strings;
+    # only the grouping of providers matters, not their order.
+    pid = pl.col("provider_id").to_physical()
+    first = (pid != pid.shift(1)) | (pl.col("event_time") != pl.col("event_time").shift(1))
     return (
         cat.join(logins, on="user_id", how="inner")
-        # Grouping on the categorical code of provider_id is about twice as fast as on
-        # the string; the output column is a string again.
-        .group_by(pl.col("provider_id").cast(pl.Categorical), "event_time")
-        .agg(category_rank(pl.col("category")).min().alias("_rank"))
-        .with_columns(
-            pl.col("provider_id").cast(pl.String),
-            pl.col("_rank")
-            .replace_strict(list(range(len(CATEGORIES))), list(CATEGORIES), return_dtype=pl.String)
-            .alias("category")
-        )
-        .drop("_rank")
+        .select(pl.col("provider_id").cast(pl.Categorical), "event_time", "category")
+        .sort(pid, "event_time", pl.col("category").to_physical())
+        .filter(first.fill_null(True))
     )
+
+
+def _gaps(instants: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
+    """Add ``end`` (the provider's next instant, null for the last) and ``_active``
+    (0 < gap <= ``idle_timeout_seconds``) to the output of :func:`provider_events`."""
+    timeout_us = int(round(cfg.idle_timeout_seconds * 1_000_000))
+    same = pl.col("provider_id") == pl.col("provider_id").shift(-1)
+    gap = (pl.col("end") - pl.col("event_time")).dt.total_microseconds()
+    return instants.with_columns(
+        pl.when(same).then(pl.col("event_time").shift(-1)).alias("end")
+    ).with_columns(((gap > 0) & (gap <= timeout_us)).fill_null(False).alias("_active"))
 
 
 def active_pieces(instants: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
     """Active intervals cut at local midnight.
 
-    Input: the output of :func:`provider_events`. Grain out: one row per active interval
-    per local date it touches: ``provider_id``, ``date``, ``start``, ``end``, ``category``.
+    Input: the output of :func:`provider_events` (grouped by provider, in instant order).
+    Grain out: one row per active interval per local date it touches: ``provider_id``
+    (Categorical), ``date``, ``start``, ``end``, ``category``.
     """
-    timeout_us = int(round(cfg.idle_timeout_seconds * 1_000_000))
     tz = cfg.timezone
     intervals = (
-        # Sorting by instant alone and shifting within each provider is several times
-        # faster than sorting by (provider_id, event_time): no multi-column string sort.
-        instants.sort("event_time")
-        .with_columns(pl.col("event_time").shift(-1).over("provider_id").alias("end"))
+        _gaps(instants, cfg)
+        .filter(pl.col("_active"))
         .rename({"event_time": "start"})
-        .with_columns((pl.col("end") - pl.col("start")).dt.total_microseconds().alias("_gap"))
-        .filter((pl.col("_gap") > 0) & (pl.col("_gap") <= timeout_us))
         .with_columns(local_date(pl.col("start"), tz).alias("date"))
         .with_columns(
             local_instant(pl.col("date").dt.offset_by("1d"), tz).alias("_midnight")
@@ -73,3 +82,44 @@ def active_pieces(instants: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
         pl.col("_midnight").alias("start"), "end", "category",
     )
     return pl.concat([first, second])
+
+
+def active_sessions(instants: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
+    """Active time as maximal runs of touching active intervals, cut at local midnight.
+
+    Consecutive active intervals of a provider touch (one ends at the instant the next
+    starts), so the active time of a provider is a few long runs. Their union is exactly
+    the union of the pieces of :func:`active_pieces` on each date, so any length, overlap
+    or clipping summed over these rows equals the sum over the pieces: the day grid
+    computes the window, slot and pajama overlaps on these far fewer rows.
+
+    Input: the output of :func:`provider_events`. Grain out: one row per run per local
+    date it touches: ``provider_id``, ``date``, ``start``, ``end``.
+    """
+    tz = cfg.timezone
+    g = _gaps(instants, cfg)
+    same_prev = pl.col("provider_id") == pl.col("provider_id").shift(1)
+    prev_active = (same_prev & pl.col("_active").shift(1)).fill_null(False)
+    next_active = pl.col("_active").shift(-1).fill_null(False) & pl.col("end").is_not_null()
+    starts = g.filter(pl.col("_active") & ~prev_active).select(
+        "provider_id", pl.col("event_time").alias("start"))
+    ends = g.filter(pl.col("_active") & ~next_active).select("end")
+    runs = pl.concat([starts, ends], how="horizontal")
+    return (
+        runs.with_columns(
+            pl.date_ranges(local_date(pl.col("start"), tz),
+                           local_date(pl.col("end") - pl.duration(microseconds=1), tz))
+            .alias("date")
+        )
+        .explode("date")
+        .with_columns(
+            local_instant(pl.col("date"), tz).alias("_day_start"),
+            local_instant(pl.col("date").dt.offset_by("1d"), tz).alias("_day_end"),
+        )
+        .select(
+            pl.col("provider_id").cast(pl.String), "date",
+            pl.max_horizontal("start", "_day_start").alias("start"),
+            pl.min_horizontal("end", "_day_end").alias("end"),
+        )
+        .filter(pl.col("end") > pl.col("start"))
+    )

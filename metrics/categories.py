@@ -10,6 +10,10 @@ import polars as pl
 
 from schemas.contract import CATEGORIES
 
+#: The category dtype: its integer code is the category's priority when events share an
+#: instant (0 = highest; CONTRACT.md section 3).
+CATEGORY = pl.Enum(CATEGORIES)
+
 
 def _fold(names: pl.Series) -> pl.Series:
     """Python's ``str.strip().casefold()`` applied to each distinct name (Polars has no
@@ -25,7 +29,8 @@ def normalize_action(action: pl.Expr) -> pl.Expr:
 
 
 def categorize(events: pl.LazyFrame, action_map: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``category`` and ``mapped`` to events; grain unchanged (one row per event).
+    """Add ``category`` (dtype :data:`CATEGORY`) and ``mapped`` to events; grain
+    unchanged (one row per event).
 
     ``action_map`` has ``action`` (already normalized) and ``category``.
     """
@@ -40,21 +45,15 @@ def categorize(events: pl.LazyFrame, action_map: pl.LazyFrame) -> pl.LazyFrame:
         .join(amap, on="_action_key", how="left")
         .select(
             "action",
-            pl.col("category").fill_null("other"),
+            pl.col("category").fill_null("other").cast(CATEGORY),
             pl.col("category").is_not_null().alias("mapped"),
         )
     )
     return events.join(lookup, on="action", how="left").with_columns(
-        pl.col("category").fill_null("other"),  # a null action never matches
+        # A null action never matches. The literal is typed: a plain string filling an
+        # Enum column makes Polars 2.1's streaming joins downstream panic.
+        pl.col("category").fill_null(pl.lit("other", dtype=CATEGORY)),
         pl.col("mapped").fill_null(False),
-    )
-
-
-def category_rank(category: pl.Expr) -> pl.Expr:
-    """Priority of a category when events share an instant (0 = highest)."""
-    return category.replace_strict(
-        list(CATEGORIES), list(range(len(CATEGORIES))), default=len(CATEGORIES) - 1,
-        return_dtype=pl.Int8,
     )
 
 

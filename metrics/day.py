@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import polars as pl
 
-from metrics.active import active_pieces, provider_events
+from metrics.active import active_pieces, active_sessions, provider_events
 from metrics.intervals import overlap_with_interval, overlap_with_union
 from metrics.ranges import provider_grid, provider_ranges
 from metrics.schedule import KEYS, counted, scheduled_day, slot_pieces, slot_union, window_union
@@ -48,28 +48,33 @@ def pajama_us(cfg: Config) -> pl.Expr:
     return pl.when(pl.col("date").dt.weekday() >= 6).then(span_us(s, e)).otherwise(weekday_part)
 
 
-def active_by_day(pieces: pl.LazyFrame, slots: pl.LazyFrame, window: pl.LazyFrame,
-                  cfg: Config) -> pl.LazyFrame:
-    """Per provider and date: active minutes in total, by category, outside the window,
-    outside the slots and in pajama hours."""
-    if cfg.wow.window == "span":  # one window interval per provider and date
-        p = overlap_with_interval(pieces, window, KEYS, "_in_window")
-    else:
-        p = overlap_with_union(pieces, window, KEYS, "_in_window")
-    p = overlap_with_union(p, slots, KEYS, "_in_slot")
-    p = p.with_columns(span_us(pl.col("start"), pl.col("end")).alias("_us"), pajama_us(cfg)
-                       .alias("_pajama"))
+def active_by_day(pieces: pl.LazyFrame, sessions: pl.LazyFrame, slots: pl.LazyFrame,
+                  window: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
+    """Per provider and date: active minutes in total and by category (from the
+    ``pieces`` of :func:`metrics.active.active_pieces`), and outside the window, outside
+    the slots and in pajama hours (from the same time as the far fewer ``sessions`` of
+    :func:`metrics.active.active_sessions`; every sum is of whole microseconds, so the
+    totals are exactly those of the pieces)."""
+    us = span_us(pl.col("start"), pl.col("end"))
     per_cat = [
         minutes(pl.col("_us").filter(pl.col("category") == c).sum()).alias(f"{c}_minutes")
         for c in CATEGORIES
     ]
-    return p.group_by(KEYS).agg(
-        minutes(pl.col("_us").sum()).alias("ehr_minutes"),
-        *per_cat,
+    by_category = pieces.with_columns(us.alias("_us")).group_by(KEYS).agg(
+        minutes(pl.col("_us").sum()).alias("ehr_minutes"), *per_cat
+    ).with_columns(pl.col("provider_id").cast(pl.String))
+    if cfg.wow.window == "span":  # one window interval per provider and date
+        p = overlap_with_interval(sessions, window, KEYS, "_in_window")
+    else:
+        p = overlap_with_union(sessions, window, KEYS, "_in_window")
+    p = overlap_with_union(p, slots, KEYS, "_in_slot")
+    p = p.with_columns(us.alias("_us"), pajama_us(cfg).alias("_pajama"))
+    outside = p.group_by(KEYS).agg(
         minutes((pl.col("_us") - pl.col("_in_window")).sum()).alias("wow_minutes"),
         minutes((pl.col("_us") - pl.col("_in_slot")).sum()).alias("outside_slot_minutes"),
         minutes(pl.col("_pajama").sum()).alias("pajama_minutes"),
     )
+    return by_category.join(outside, on=KEYS, how="left")
 
 
 def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
@@ -261,17 +266,19 @@ def _provider_day(
     """:func:`provider_day` for one batch of providers, in one lazy query."""
     tz = cfg.timezone
     grid = provider_grid(provider_ranges(providers, loaded))
-    instants = provider_events(events.lazy(), providers.lazy(), action_map.lazy())
+    # Collected once: active pieces, sessions and logins all read it (Polars does not
+    # share the subplan among them).
+    instants = provider_events(events.lazy(), providers.lazy(), action_map.lazy()).collect().lazy()
     appts = counted(schedule.lazy(), cfg)
     pieces_of_slots = slot_pieces(appts, cfg)
     slots = slot_union(pieces_of_slots)
     sched = scheduled_day(appts, slots, cfg)
-    active = active_by_day(active_pieces(instants, cfg), slots, window_union(pieces_of_slots, cfg),
-                           cfg)
+    active = active_by_day(active_pieces(instants, cfg), active_sessions(instants, cfg), slots,
+                           window_union(pieces_of_slots, cfg), cfg)
     logins = (
         instants.select("provider_id", local_date(pl.col("event_time"), tz).alias("date"))
         .unique()
-        .with_columns(pl.lit(True).alias("_login"))
+        .with_columns(pl.col("provider_id").cast(pl.String), pl.lit(True).alias("_login"))
     )
     messages = (
         inbox.lazy()

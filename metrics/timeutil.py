@@ -9,9 +9,55 @@ import polars as pl
 US_PER_MINUTE = 60_000_000
 
 
+_HOUR = dt.timedelta(hours=1)
+
+
 def local_date(instant: pl.Expr, tz: str) -> pl.Expr:
-    """The local calendar date of a UTC instant."""
-    return instant.dt.convert_time_zone(tz).dt.date()
+    """The local calendar date of a UTC instant.
+
+    The zone's offset is looked up once per distinct UTC hour (a year of events spans
+    under 9,000 hours), and the date of each instant is that of instant + offset. An hour
+    in which the offset changes (a clock change inside it) is resolved row by row. Same
+    result as ``convert_time_zone(tz).dt.date()`` on every row, several times faster.
+    """
+    return instant.map_batches(lambda s: _local_dates(s, tz), return_dtype=pl.Date,
+                               is_elementwise=True)
+
+
+_US_PER_HOUR = 3_600_000_000
+_US_PER_DAY = 86_400_000_000
+#: Above this many hours between the first and last instant, offsets are matched by
+#: hash instead of by position.
+_MAX_HOUR_SPAN = 2_000_000
+
+
+def _local_dates(s: pl.Series, tz: str) -> pl.Series:
+    us = s.dt.cast_time_unit("us").to_physical()
+    hour = us // _US_PER_HOUR
+    lo, hi = hour.min(), hour.max()
+    if lo is None:
+        return s.dt.convert_time_zone(tz).dt.date()
+    span = int(hi) - int(lo) + 1  # type: ignore[arg-type]
+    hours = (pl.int_range(int(lo), int(hi) + 1, eager=True) if span <= _MAX_HOUR_SPAN  # type: ignore[arg-type]
+             else hour.unique().drop_nulls().sort())
+    start = (hours * _US_PER_HOUR).cast(pl.Datetime("us", "UTC"))
+
+    def offset(at: pl.Series) -> pl.Series:
+        return (at.dt.convert_time_zone(tz).dt.replace_time_zone(None).to_physical()
+                - at.to_physical())
+
+    o0, o1 = offset(start), offset(start + (_HOUR - dt.timedelta(microseconds=1)))
+    const = pl.select(pl.when(pl.lit(o0) == pl.lit(o1)).then(pl.lit(o0))).to_series()
+    if span <= _MAX_HOUR_SPAN:
+        off = const.gather(hour - int(lo))  # type: ignore[arg-type]
+    else:
+        off = hour.replace_strict(hours, const, default=None, return_dtype=pl.Int64)
+    dates = ((us + off) // _US_PER_DAY).cast(pl.Int32).cast(pl.Date)
+    unknown = off.is_null() & s.is_not_null()
+    if unknown.any():  # an hour with a clock change inside: row by row
+        rows = unknown.arg_true()
+        dates = dates.scatter(rows, s.gather(rows).dt.convert_time_zone(tz).dt.date())
+    return dates.rename(s.name)
 
 
 def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Expr:
