@@ -123,13 +123,6 @@ def provider_batches(counts: pl.DataFrame, providers: pl.DataFrame,
     return [b for b in batches if b]
 
 
-def batch_logins(batches: list[list[str]], providers: pl.DataFrame) -> list[list[str]]:
-    """The logins (``user_id``, sorted) of the providers of each batch."""
-    logins = providers.select("user_id", "provider_id").unique()
-    return [sorted(logins.filter(pl.col("provider_id").is_in(b)).get_column("user_id")
-                   .unique().to_list()) for b in batches]
-
-
 def provider_day(
     events: pl.DataFrame,
     providers: pl.DataFrame,
@@ -149,8 +142,10 @@ def provider_day(
     concatenated: the result is the same, and memory stays bounded at any extract size.
     """
     return _concat([
-        _provider_day(*frames, action_map, cfg, loaded)
-        for frames in batch_frames(events, providers, schedule, time_off, inbox, batch_events)
+        _provider_day(provider_events(ev.lazy(), prov.lazy(), action_map.lazy()).collect(),
+                      prov, *rest, cfg, loaded)
+        for ev, prov, *rest in batch_frames(events, providers, schedule, time_off, inbox,
+                                            batch_events)
     ])
 
 
@@ -167,14 +162,19 @@ def provider_day_read(
     batch_events: int = BATCH_EVENTS,
 ) -> pl.DataFrame:
     """:func:`provider_day` with the events read one batch of providers at a time:
-    ``read_events(user_ids)`` returns the events of those logins, ``counts`` the events
-    per login (:func:`user_counts`). Only one batch of events is in memory at a time."""
+    ``read_events(user_ids)`` returns the events of those logins (in any order),
+    ``counts`` the events per login (:func:`user_counts`). Only one batch of events is in
+    memory at a time."""
     batches = provider_batches(counts, providers, batch_events) or [[]]
     others = _split_others(batches, providers, schedule, time_off, inbox)
-    return _concat([
-        _provider_day(read_events(users), *rest, action_map, cfg, loaded)
-        for users, rest in zip(batch_logins(batches, providers), others, strict=True)
-    ])
+    logins = providers.select("user_id", "provider_id").unique()
+    parts = []
+    for batch, (prov, *rest) in zip(batches, others, strict=True):
+        users = logins.filter(pl.col("provider_id").is_in(batch)).get_column("user_id")
+        events = read_events(sorted(users.unique().to_list()))
+        instants = provider_events(events.lazy(), prov.lazy(), action_map.lazy()).collect()
+        parts.append(_provider_day(instants, prov, *rest, cfg, loaded))
+    return _concat(parts)
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -254,21 +254,20 @@ def _split(frame: pl.DataFrame, ids: pl.Series, n: int) -> Iterator[pl.DataFrame
 
 
 def _provider_day(
-    events: pl.DataFrame,
+    instants_frame: pl.DataFrame,
     providers: pl.DataFrame,
     schedule: pl.DataFrame,
     time_off: pl.DataFrame,
     inbox: pl.DataFrame,
-    action_map: pl.DataFrame,
     cfg: Config,
     loaded: tuple[dt.date, dt.date],
 ) -> pl.DataFrame:
-    """:func:`provider_day` for one batch of providers, in one lazy query."""
+    """:func:`provider_day` for one batch of providers, in one lazy query, from the
+    batch's instants (the output of :func:`metrics.active.provider_events`, collected:
+    the active pieces, the runs and the login days all read it)."""
     tz = cfg.timezone
     grid = provider_grid(provider_ranges(providers, loaded))
-    # Collected once: active pieces, sessions and logins all read it (Polars does not
-    # share the subplan among them).
-    instants = provider_events(events.lazy(), providers.lazy(), action_map.lazy()).collect().lazy()
+    instants = instants_frame.lazy()
     appts = counted(schedule.lazy(), cfg)
     pieces_of_slots = slot_pieces(appts, cfg)
     slots = slot_union(pieces_of_slots)

@@ -87,9 +87,10 @@ class EventReader:
     """The staged events local dates [lo, hi] depend on, read from DuckDB by login.
 
     :meth:`counts` gives the events per login (to pack providers into batches) and
-    calling the reader with a list of ``user_id`` gives those logins' events, ordered
-    as :func:`staged_for_days` orders them: the day grid holds one batch of providers'
-    events in memory at a time (:func:`metrics.day.provider_day_read`).
+    calling the reader with a list of ``user_id`` gives those logins' events, in no
+    particular order (:func:`metrics.active.provider_events` sorts them): the day grid
+    holds one batch of providers' events in memory at a time
+    (:func:`metrics.day.provider_day_read`).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
@@ -109,11 +110,11 @@ class EventReader:
         ).pl()
 
     def __call__(self, users: list[str]) -> pl.DataFrame:
-        schema, _, order = _TIMED["events"]
+        schema = _TIMED["events"][0]
         if not self.present or not users:
             return frames.empty(schema)
         return self.con.sql(
             f"SELECT {', '.join(schema)} FROM staging.events WHERE event_time >= $start "
-            f"AND event_time < $end AND list_contains($users, user_id) ORDER BY {order}",
+            "AND event_time < $end AND list_contains($users, user_id)",
             params={**self.params, "users": users},
         ).pl().cast(schema)  # type: ignore[arg-type]
