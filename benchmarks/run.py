@@ -269,7 +269,8 @@ def child_steps(warehouse: Path, repeats: int, report: Path) -> None:
         parts = []
         for ev, prov, sched, _, _ in batch_frames(st["events"], st["providers"],
                                                   st["schedule"], st["time_off"], st["inbox"]):
-            inst = provider_events(ev.lazy(), prov.lazy(), st["action_map"].lazy()).collect()
+            inst = provider_events(ev.lazy(), prov.lazy(), st["action_map"].lazy()).collect(
+                engine="in-memory")
             pieces = slot_pieces(counted(sched.lazy(), cfg), cfg)
             parts.append(active_by_day(active_pieces(inst.lazy(), cfg),
                                        active_sessions(inst.lazy(), cfg), slot_union(pieces),

@@ -28,7 +28,8 @@ def provider_events(events: pl.LazyFrame, providers: pl.LazyFrame, action_map: p
     Rows come grouped by provider and, within a provider, in instant order (what
     :func:`active_pieces` and :func:`active_sessions` rely on).
     """
-    logins = providers.select("user_id", "provider_id").unique()
+    # The provider id becomes Categorical on the few roster rows, not on every event.
+    logins = providers.select("user_id", pl.col("provider_id").cast(pl.Categorical)).unique()
     cat = categorize(events.select("user_id", "event_time", "action"), action_map)
     # One sort on (provider code, instant, category code) puts each instant's winning
     # category first (the code is the rank); keeping the first row of each (provider,
@@ -38,7 +39,7 @@ def provider_events(events: pl.LazyFrame, providers: pl.LazyFrame, action_map: p
     first = (pid != pid.shift(1)) | (pl.col("event_time") != pl.col("event_time").shift(1))
     return (
         cat.join(logins, on="user_id", how="inner")
-        .select(pl.col("provider_id").cast(pl.Categorical), "event_time", "category")
+        .select("provider_id", "event_time", "category")
         .sort(pid, "event_time", pl.col("category").to_physical())
         .filter(first.fill_null(True))
     )
@@ -58,16 +59,19 @@ def _gaps(instants: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
 def active_pieces(instants: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
     """Active intervals cut at local midnight.
 
-    Input: the output of :func:`provider_events` (grouped by provider, in instant order).
-    Grain out: one row per active interval per local date it touches: ``provider_id``
-    (Categorical), ``date``, ``start``, ``end``, ``category``.
+    Input: the output of :func:`provider_events` (grouped by provider, in instant order),
+    optionally with the local ``date`` of each instant already computed (the day grid
+    computes it once for this and for the login days). Grain out: one row per active
+    interval per local date it touches: ``provider_id`` (Categorical), ``date``,
+    ``start``, ``end``, ``category``.
     """
     tz = cfg.timezone
+    if "date" not in instants.collect_schema():
+        instants = instants.with_columns(local_date(pl.col("event_time"), tz).alias("date"))
     intervals = (
         _gaps(instants, cfg)
         .filter(pl.col("_active"))
         .rename({"event_time": "start"})
-        .with_columns(local_date(pl.col("start"), tz).alias("date"))
         .with_columns(
             local_instant(pl.col("date").dt.offset_by("1d"), tz).alias("_midnight")
         )

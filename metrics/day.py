@@ -142,8 +142,8 @@ def provider_day(
     concatenated: the result is the same, and memory stays bounded at any extract size.
     """
     return _concat([
-        _provider_day(provider_events(ev.lazy(), prov.lazy(), action_map.lazy()).collect(),
-                      prov, *rest, cfg, loaded)
+        _provider_day(provider_events(ev.lazy(), prov.lazy(), action_map.lazy())
+                      .collect(engine="in-memory"), prov, *rest, cfg, loaded)
         for ev, prov, *rest in batch_frames(events, providers, schedule, time_off, inbox,
                                             batch_events)
     ])
@@ -172,7 +172,8 @@ def provider_day_read(
     for batch, (prov, *rest) in zip(batches, others, strict=True):
         users = logins.filter(pl.col("provider_id").is_in(batch)).get_column("user_id")
         events = read_events(sorted(users.unique().to_list()))
-        instants = provider_events(events.lazy(), prov.lazy(), action_map.lazy()).collect()
+        instants = provider_events(events.lazy(), prov.lazy(), action_map.lazy()).collect(
+            engine="in-memory")
         parts.append(_provider_day(instants, prov, *rest, cfg, loaded))
     return _concat(parts)
 
@@ -267,7 +268,8 @@ def _provider_day(
     the active pieces, the runs and the login days all read it)."""
     tz = cfg.timezone
     grid = provider_grid(provider_ranges(providers, loaded))
-    instants = instants_frame.lazy()
+    instants = instants_frame.with_columns(
+        local_date(pl.col("event_time"), tz).alias("date")).lazy()
     appts = counted(schedule.lazy(), cfg)
     pieces_of_slots = slot_pieces(appts, cfg)
     slots = slot_union(pieces_of_slots)
@@ -275,7 +277,7 @@ def _provider_day(
     active = active_by_day(active_pieces(instants, cfg), active_sessions(instants, cfg), slots,
                            window_union(pieces_of_slots, cfg), cfg)
     logins = (
-        instants.select("provider_id", local_date(pl.col("event_time"), tz).alias("date"))
+        instants.select("provider_id", "date")
         .unique()
         .with_columns(pl.col("provider_id").cast(pl.String), pl.lit(True).alias("_login"))
     )
