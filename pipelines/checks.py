@@ -123,14 +123,18 @@ def _validate_keys(con, validation: expectations.DeliveryValidation, kind: str,
 def _stream(reader, validate, parts, drop: tuple[str, ...] = ()) -> None:
     """Hand the Arrow batches of ``reader``, regrouped by ``parts``, to ``validate`` as
     pandas frames, or one empty frame when there is none; always close the reader, which
-    otherwise keeps the database open."""
+    otherwise keeps the database open. The frames keep Arrow's types (``pd.ArrowDtype``):
+    no conversion of every value to a Python object."""
+    import pandas as pd
+
     try:
         given = False
         for part in parts(iter(reader)):
-            validate(part.to_pandas())
+            validate(part.to_pandas(types_mapper=pd.ArrowDtype))
             given = True
         if not given:
-            validate(reader.schema.empty_table().drop_columns(list(drop)).to_pandas())
+            validate(reader.schema.empty_table().drop_columns(list(drop))
+                     .to_pandas(types_mapper=pd.ArrowDtype))
     finally:
         reader.close()
 
