@@ -277,9 +277,13 @@ def _provider_day(
     sched = scheduled_day(appts, slots, cfg)
     active = active_by_day(active_pieces(instants, cfg), active_sessions(instants, cfg), slots,
                            window_union(pieces_of_slots, cfg), cfg)
+    # Instants come grouped by provider in instant order, so a provider's dates are
+    # non-decreasing: the distinct (provider, date) are the first row of each run.
+    pid = pl.col("provider_id").to_physical()
+    new_day = (pid != pid.shift(1)) | (pl.col("date") != pl.col("date").shift(1))
     logins = (
         instants.select("provider_id", "date")
-        .unique()
+        .filter(new_day.fill_null(True))
         .with_columns(pl.col("provider_id").cast(pl.String), pl.lit(True).alias("_login"))
     )
     messages = (

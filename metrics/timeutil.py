@@ -24,6 +24,9 @@ def local_date(instant: pl.Expr, tz: str) -> pl.Expr:
                                is_elementwise=True)
 
 
+#: Above this many days between the first and last date, local_instant matches dates by
+#: hash instead of by position.
+_MAX_DAY_SPAN = 100_000
 _US_PER_HOUR = 3_600_000_000
 _US_PER_DAY = 86_400_000_000
 #: Above this many hours between the first and last instant, offsets are matched by
@@ -67,16 +70,23 @@ def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Exp
     (clocks go forward across it) is moved to the first instant after the gap, which is
     what a wall clock shows at that moment.
 
-    Time-zone resolution is computed once per distinct date and mapped back (a column of
-    millions of pieces holds a few hundred dates), which is several times faster than
-    resolving every row. Use it in a row context (``select``/``with_columns``), not
-    inside ``group_by().agg``.
+    Time-zone resolution is computed once per date of the column's span and picked by
+    position (a column of millions of pieces holds a few hundred dates), which is several
+    times faster than resolving every row. Use it in a row context
+    (``select``/``with_columns``), not inside ``group_by().agg``.
     """
     instant = pl.Datetime("us", "UTC")
 
     def resolve(dates: pl.Series) -> pl.Series:
-        if dates.len() == 0:  # replace_strict would keep the Date dtype (Polars 2.1)
-            return pl.Series(dates.name, [], instant)
+        days = dates.cast(pl.Int32)
+        lo, hi = days.min(), days.max()
+        if lo is None:  # no rows, or only nulls
+            return pl.Series(dates.name, [None] * dates.len(), instant)
+        lo, hi = int(lo), int(hi)  # type: ignore[arg-type]
+        if hi - lo < _MAX_DAY_SPAN:  # every date of the span, then picked by position
+            span = pl.int_range(lo, hi + 1, eager=True).cast(pl.Int32).cast(pl.Date)
+            resolved = pl.select(_local_instant_rows(pl.lit(span), tz, at)).to_series()
+            return resolved.gather(days - lo).rename(dates.name)
         distinct = dates.unique()
         resolved = pl.select(_local_instant_rows(pl.lit(distinct), tz, at)).to_series()
         return dates.replace_strict(distinct, resolved, return_dtype=instant)
