@@ -85,26 +85,58 @@ def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Exp
         lo, hi = int(lo), int(hi)  # type: ignore[arg-type]
         if hi - lo < _MAX_DAY_SPAN:  # every date of the span, then picked by position
             span = pl.int_range(lo, hi + 1, eager=True).cast(pl.Int32).cast(pl.Date)
-            resolved = pl.select(_local_instant_rows(pl.lit(span), tz, at)).to_series()
-            return resolved.gather(days - lo).rename(dates.name)
+            return _instants_of(span, tz, at).gather(days - lo).rename(dates.name)
         distinct = dates.unique()
-        resolved = pl.select(_local_instant_rows(pl.lit(distinct), tz, at)).to_series()
-        return dates.replace_strict(distinct, resolved, return_dtype=instant)
+        return dates.replace_strict(distinct, _instants_of(distinct, tz, at),
+                                    return_dtype=instant)
 
     return date.map_batches(resolve, return_dtype=instant, is_elementwise=True)
 
 
-def _local_instant_rows(date: pl.Expr, tz: str, at: dt.time) -> pl.Expr:
-    """:func:`local_instant` resolved row by row."""
-    offset = pl.duration(hours=at.hour, minutes=at.minute, seconds=at.second)
-    naive = date.cast(pl.Datetime("us")) + offset
+def _instants_of(dates: pl.Series, tz: str, at: dt.time) -> pl.Series:
+    """:func:`local_instant` of each date of ``dates`` (UTC instants)."""
+    naive = dates.cast(pl.Datetime("us")) + dt.timedelta(
+        hours=at.hour, minutes=at.minute, seconds=at.second)
     exact = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-    # Inside a spring-forward gap: the instant one hour later on the wall clock, minus the
-    # part of that hour that did not exist; for whole-hour gaps this is the gap's end.
-    after_gap = (naive + pl.duration(hours=1)).dt.replace_time_zone(
-        tz, ambiguous="earliest", non_existent="null"
-    ) - pl.duration(hours=1)
-    return pl.coalesce(exact, after_gap).dt.convert_time_zone("UTC")
+    gapped = exact.is_null() & naive.is_not_null()
+    if gapped.any():  # a spring-forward gap: the instant the clock jumps past it
+        rows = gapped.arg_true()
+        exact = exact.scatter(rows, _after_gap(naive.gather(rows), tz))
+    return exact.dt.convert_time_zone("UTC")
+
+
+#: Longest clock gap searched for (the longest in the time-zone database is a skipped
+#: calendar day).
+_MAX_GAP = dt.timedelta(hours=48)
+
+
+def _after_gap(walls: pl.Series, tz: str) -> pl.Series:
+    """For naive wall times that do not exist in ``tz``, the instant of the first wall time
+    after each that exists: the end of the gap (to the second), where clocks resume.
+
+    The first existing minute after each wall time is found, then the first existing
+    second of the minute before it. Only a few dates a year need this.
+    """
+    def first_existing(frame: pl.DataFrame, step: dt.timedelta, count: int) -> pl.DataFrame:
+        steps = pl.DataFrame({"_k": pl.int_range(1, count + 1, eager=True)})
+        return (
+            frame.join(steps, how="cross")
+            .with_columns((pl.col("_from") + pl.col("_k") * step).alias("_t"))
+            .with_columns(pl.col("_t").dt.replace_time_zone(
+                tz, ambiguous="earliest", non_existent="null").alias("_at"))
+            .filter(pl.col("_at").is_not_null())
+            .group_by("_i").agg(pl.all().sort_by("_k").first())
+        )
+
+    frame = walls.alias("_from").to_frame().with_row_index("_i")
+    minute = dt.timedelta(minutes=1)
+    minutes_found = first_existing(frame, minute, int(_MAX_GAP / minute))
+    # the gap ends within the minute before the first existing minute
+    before = minutes_found.select(
+        "_i", (pl.col("_t") - minute).alias("_from"))
+    seconds_found = first_existing(before, dt.timedelta(seconds=1), 60)
+    out = frame.join(seconds_found.select("_i", "_at"), on="_i", how="left").sort("_i")
+    return out.get_column("_at").rename(walls.name)
 
 
 def minutes(us: pl.Expr) -> pl.Expr:

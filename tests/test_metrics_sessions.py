@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from metrics.active import active_sessions, provider_events
-from metrics.timeutil import local_date
+from metrics.timeutil import local_date, local_instant
 
 try:
     from metric_fixtures import (
@@ -25,6 +25,7 @@ try:
         burst,
         cfg,
         check,
+        ev,
         events,
         prov,
         roster,
@@ -40,6 +41,7 @@ except ImportError:  # tests/ is a package
         burst,
         cfg,
         check,
+        ev,
         events,
         prov,
         roster,
@@ -125,3 +127,39 @@ def test_local_date_equals_the_row_by_row_conversion_around_clock_changes(tz: st
     assert fast.dtype == pl.Date
     assert fast.equals(slow)
     assert fast.null_count() == 1
+
+
+@pytest.mark.parametrize(("tz", "day", "at", "expected_utc"), [
+    # clocks jump 02:00 -> 03:00: any wall time in the gap is where clocks resume
+    ("America/New_York", dt.date(2026, 3, 8), dt.time(2, 0), dt.datetime(2026, 3, 8, 7, 0)),
+    ("America/New_York", dt.date(2026, 3, 8), dt.time(2, 30), dt.datetime(2026, 3, 8, 7, 0)),
+    ("America/New_York", dt.date(2026, 3, 8), dt.time(3, 0), dt.datetime(2026, 3, 8, 7, 0)),
+    # Chile: midnight does not exist on 2026-09-06 (00:00 -04 -> 01:00 -03)
+    ("America/Santiago", dt.date(2026, 9, 6), dt.time(0, 0), dt.datetime(2026, 9, 6, 4, 0)),
+    # Lord Howe: a 30-minute gap, 02:00 +10:30 -> 02:30 +11
+    ("Australia/Lord_Howe", dt.date(2026, 10, 4), dt.time(2, 10),
+     dt.datetime(2026, 10, 3, 15, 30)),
+    # Samoa skipped 2011-12-30 entirely: it resumes at 2011-12-31 00:00 +14
+    ("Pacific/Apia", dt.date(2011, 12, 30), dt.time(12, 0), dt.datetime(2011, 12, 30, 10, 0)),
+    # a repeated wall time takes the earlier instant (EDT)
+    ("America/New_York", dt.date(2026, 11, 1), dt.time(1, 30), dt.datetime(2026, 11, 1, 5, 30)),
+])
+def test_local_instant_of_a_missing_wall_time_is_where_clocks_resume(tz, day, at, expected_utc):
+    frame = pl.DataFrame({"d": [day, None, day]})
+    got = frame.select(local_instant(pl.col("d"), tz, at)).to_series().to_list()
+    want = expected_utc.replace(tzinfo=dt.UTC)
+    assert got == [want, None, want]
+
+
+def test_interval_across_a_midnight_that_does_not_exist_is_split_where_the_day_starts():
+    # America/Santiago, 2026-09-05 23:58 -04 (03:58 UTC) then 2026-09-06 01:01 -03
+    # (04:01 UTC): a 3-minute interval. 2026-09-06 starts at 04:00 UTC (01:00 -03, there
+    # is no 00:00), so 2 minutes fall on Saturday 09-05 and 1 on Sunday 09-06, both in
+    # pajama time (Saturday after 17:30, and weekends count whole).
+    config = cfg({"timezone": "America/Santiago", "data_start": "2026-09-01"})
+    evs = events(ev("p1", "2026-09-05T23:58:00-04:00"), ev("p1", "2026-09-06T01:01:00-03:00"))
+    day = run_day(evs, roster(prov("P1")), config=config)
+    check(row(day, provider_id="P1", date="2026-09-05"), ehr_minutes=2.0,
+          notes_minutes=2.0, pajama_minutes=2.0, wow_minutes=2.0)
+    check(row(day, provider_id="P1", date="2026-09-06"), ehr_minutes=1.0,
+          notes_minutes=1.0, pajama_minutes=1.0, wow_minutes=1.0)
