@@ -89,9 +89,9 @@ def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
 
 
 #: Events per batch of providers in :func:`provider_day`. Batches bound its working memory
-#: whatever the size of the extract. On 10 million events, a full rebuild took 4.8 s with
-#: batches of 250,000 events, 4.5 s with 500,000, 3.9 s with 1,000,000 (0.8 GB peak) and
-#: 3.8 s with 2,000,000 (1.0 GB peak) (docs/performance.md).
+#: whatever the size of the extract. A full rebuild of 10 million events (best of 3) took
+#: 4.4 s with batches of 500,000 events, 3.8 s with 1,000,000 (0.8 GB peak) and 3.7 s
+#: with 2,000,000 (1.0 GB peak) (docs/performance.md).
 BATCH_EVENTS = 1_000_000
 
 
