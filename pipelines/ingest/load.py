@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +27,10 @@ from pipelines.ingest.errors import ExtractError, HashKeyError
 from pipelines.ingest.finish import finish_kind
 from pipelines.ingest.hashing import hash_patient_ids, hmac_pads
 from pipelines.ingest.hours import HOURS, HourOffsets
-from pipelines.ingest.newrows import NEW, NewRows
+from pipelines.ingest.newrows import NewRows
 from pipelines.ingest.read import Extract, open_extract
 from pipelines.ingest.summary import DeliverySummary, LoadedFile
-from pipelines.ingest.tables import ensure_schema
+from pipelines.ingest.tables import STAGING, ensure_schema
 from pipelines.ingest.validate import Rules, validate
 from schemas.config import Config
 from schemas.contract import KINDS
@@ -54,6 +55,7 @@ class _Run:
     archive_dir: Path | None
     cursor: duckdb.DuckDBPyConnection  # reads and checks files for the SQL path
     hours: HourOffsets
+    spool: Path  # private temporary folder for the Polars path's checked rows
 
 
 def load_delivery(
@@ -95,8 +97,11 @@ def load_delivery(
     pending = _new_files(con, folder, summary)
     cursor = con.cursor()
     cursor.execute("SET TimeZone='UTC'")
+    # The spool holds checked rows (patient ids already hashed) until the commit; the
+    # folder is private (mode 0700) and removed however the load ends.
+    spool = tempfile.TemporaryDirectory(prefix="ehrlog-spool-")
     run = _Run(cfg, Rules.from_config(cfg, run_time), run_time, delivery_id, hash_key,
-               archive_dir, cursor, HourOffsets(cfg.timezone))
+               archive_dir, cursor, HourOffsets(cfg.timezone), Path(spool.name))
     con.begin()
     try:
         for kind in KINDS:
@@ -109,6 +114,7 @@ def load_delivery(
         raise
     finally:
         cursor.close()
+        spool.cleanup()
     log.info("delivery %s: %d files, %d rows staged, %d quarantined", delivery_id,
              len(summary.files), summary.rows_staged, summary.rows_quarantined)
     return summary
@@ -153,7 +159,11 @@ def _load_kind(
     counts = summary.counts[kind]
     store.start_kind(con, kind)
     opad, ipad = hmac_pads(run.hash_key)
-    new = NewRows(params={"delivery_id": run.delivery_id, "opad": opad, "ipad": ipad})
+    spool_dir = run.spool / kind
+    spool_dir.mkdir()
+    new = NewRows(params={"delivery_id": run.delivery_id, "opad": opad, "ipad": ipad},
+                  spool_dir=spool_dir,
+                  columns=tuple((c, t) for c, t, _ in STAGING[kind].columns))
     for p in files:
         rows, blank, archived = _load_file(con, kind, p, run, summary, new)
         summary.files.append(
@@ -192,7 +202,7 @@ def _load_file(
             frame = hash_patient_ids(con, batch, run.hash_key)
             good, bad = validate(frame, KINDS[kind], run.rules, delivery_id=run.delivery_id,
                                  source_file=p.file.name)
-            store.append(con, NEW, good)
+            new.spool(good)
             store.quarantine(con, bad)
             summary.add_quarantined(kind, dict(bad.group_by("reason").len().iter_rows()))
             rows += batch.height
