@@ -19,6 +19,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.ingest.load import SPOOL_PREFIX
+
 log = logging.getLogger(__name__)
 
 WORK_DIR_NAME = ".ehrlog-work"
@@ -94,6 +96,9 @@ class WarehouseResource(dg.ConfigurableResource):
         for stale in self.work_dir.glob("*.duckdb*"):
             if not stale.name.startswith(run_id) and stale.stat().st_mtime < cutoff:
                 stale.unlink(missing_ok=True)  # left by a failed run more than a day ago
+        for stale in self.work_dir.glob(f"{SPOOL_PREFIX}*"):
+            if stale.is_dir() and stale.stat().st_mtime < cutoff:  # a killed load's spool
+                shutil.rmtree(stale, ignore_errors=True)
         if not work.exists() and self.published.exists():
             shutil.copyfile(self.published, work)
         if work.exists():

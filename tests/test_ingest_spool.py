@@ -5,16 +5,31 @@ before, across batches and files, and no spool left behind however the load ends
 from __future__ import annotations
 
 import gzip
+import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
-from ingest_helpers import EVENTS_HEADER, PROVIDERS, delivery, load, quarantined
+from ingest_helpers import (
+    EVENTS_HEADER,
+    KEY,
+    PROVIDERS,
+    RUN_TIME,
+    delivery,
+    load,
+    quarantined,
+)
 
-from pipelines.ingest import read
+from pipelines.ingest import load_delivery, read
 from pipelines.ingest.errors import ExtractError
+from pipelines.ingest.load import SPOOL_PREFIX
+from pipelines.ingest.newrows import NewRows
+from pipelines.warehouse import WarehouseResource
+from schemas.config import Config
 
 
 @pytest.fixture
@@ -108,3 +123,42 @@ def test_a_failed_delivery_keeps_nothing_and_leaves_no_spool(
     for table in ("staging.providers", "staging.events", "quarantine.rows", "raw.files"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0, table
     assert list(spool_root.iterdir()) == []
+
+
+def test_the_spool_is_made_under_the_folder_given(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spooled: list[str] = []
+    original = NewRows.spool
+
+    def spy(self: NewRows, frame: pl.DataFrame) -> None:
+        original(self, frame)
+        spooled.extend(self.spooled[len(spooled):])
+
+    monkeypatch.setattr(NewRows, "spool", spy)
+    folder = delivery(tmp_path / "d", {
+        "providers.csv": PROVIDERS,
+        "events.csv": _events(["u1,2026-03-02 09:00:00,Note signed,PAT1,WS1"]),
+    })
+    work = tmp_path / "work"
+    work.mkdir()
+    load_delivery(con, folder, Config(), run_time=RUN_TIME, delivery_id="d1", hash_key=KEY,
+                  archive_dir=None, spool_dir=work)
+    assert spooled and all(Path(p).is_relative_to(work) for p in spooled)
+    assert all(Path(p).parent.parent.name.startswith(SPOOL_PREFIX) for p in spooled)
+    assert list(work.iterdir()) == []
+
+
+def test_a_killed_load_s_spool_is_removed_a_day_later(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(path=str(tmp_path / "wh" / "ehrlog.duckdb"))
+    warehouse.begin("run-1")
+    old = warehouse.work_dir / f"{SPOOL_PREFIX}abc"
+    (old / "events").mkdir(parents=True)
+    (old / "events" / "part-000000.parquet").write_bytes(b"x")
+    recent = warehouse.work_dir / f"{SPOOL_PREFIX}def"
+    recent.mkdir()
+    day_and_a_bit = time.time() - 26 * 3600
+    os.utime(old, (day_and_a_bit, day_and_a_bit))
+    warehouse.begin("run-2")
+    assert not old.exists()
+    assert recent.exists()  # may belong to a load still running

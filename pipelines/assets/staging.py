@@ -69,6 +69,7 @@ def load_delivery_asset(
                 delivery_id=run_id,
                 hash_key=resolve_hash_key(cfg, settings.demo),
                 archive_dir=warehouse.archive_dir,
+                spool_dir=warehouse.work_dir,
             )
             counts = summary_counts(summary)
             days = recompute_metadata(summary)

@@ -35,6 +35,8 @@ from pipelines.ingest.validate import Rules, validate
 from schemas.config import Config
 from schemas.contract import KINDS
 
+#: Name prefix of a delivery's spool folder (see :func:`load_delivery`).
+SPOOL_PREFIX = "ehrlog-spool-"
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +69,7 @@ def load_delivery(
     delivery_id: str,
     hash_key: bytes,
     archive_dir: Path | None,
+    spool_dir: Path | None = None,
 ) -> DeliverySummary:
     """Load the extracts in ``folder`` as delivery ``delivery_id``; return what it did.
 
@@ -80,6 +83,10 @@ def load_delivery(
     ``archive_dir/<sha256[:2]>/<sha256>/<name>``, except files that hold a ``patient_id``
     column while ``privacy.keep_raw_patient_ids`` is false: those get only their manifest
     row in ``raw.files`` (``archived_path`` NULL), since the clear ids may not be kept.
+
+    Checked rows that took the Polars path are spooled to Parquet (patient ids hashed) in a
+    private temporary folder under ``spool_dir`` (default: the system's temporary folder)
+    until the delivery commits; the folder is removed however the load ends.
 
     Raises :class:`ExtractError` (nothing of the delivery is kept) when a file cannot be
     read, lacks a required column, cannot be decoded or parsed, is a corrupt compressed
@@ -99,7 +106,7 @@ def load_delivery(
     cursor.execute("SET TimeZone='UTC'")
     # The spool holds checked rows (patient ids already hashed) until the commit; the
     # folder is private (mode 0700) and removed however the load ends.
-    spool = tempfile.TemporaryDirectory(prefix="ehrlog-spool-")
+    spool = tempfile.TemporaryDirectory(prefix=SPOOL_PREFIX, dir=spool_dir)
     run = _Run(cfg, Rules.from_config(cfg, run_time), run_time, delivery_id, hash_key,
                archive_dir, cursor, HourOffsets(cfg.timezone), Path(spool.name))
     con.begin()

@@ -14,8 +14,8 @@ a line of only commas, a trailing blank line) carries nothing; it keeps its numb
 skipped and counted in :attr:`Extract.blank_records` (the loader logs and records it).
 
 Files are read lazily in batches of :data:`BATCH_ROWS` rows, so that memory stays bounded
-whatever the file size (a gzip file is decompressed in memory first: prefer plain CSV or
-Parquet for very large extracts). Each batch holds the contract columns (absent optional
+whatever the file size (a gzip file too: it is checked once as a stream, then Polars
+decompresses it as it reads). Each batch holds the contract columns (absent optional
 ones as null text), the delivered columns listed in ``keep_extra_columns`` and
 ``source_record``, the 1-based data record number (header excluded).
 
@@ -29,13 +29,13 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import io
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -76,7 +76,7 @@ class Extract:
     lazy: pl.LazyFrame
     extras: tuple[str, ...]
     delivered_columns: tuple[str, ...]
-    source: Path | bytes
+    source: Source
     blank_records: int = field(default=0)
     binary_columns: tuple[str, ...] = ()
     #: The delivered columns (normalized names) and their types as Polars reads them.
@@ -228,23 +228,42 @@ def _readable(col: str, ctype: str | None, dtype: pl.DataType) -> bool:
     return False
 
 
-def _scan_csv(f: DeliveryFile) -> tuple[Path | bytes, pl.LazyFrame | None]:
+@dataclass(frozen=True)
+class Gzip:
+    """A gzip file, read decompressed as a stream (never whole in memory)."""
+
+    path: Path
+
+
+#: Where an extract's bytes are: a plain (or Parquet) file, or a gzip file.
+Source = Path | Gzip
+
+
+def _open(source: Source) -> BinaryIO:
+    """The extract's bytes, decompressed, as a binary stream."""
+    if isinstance(source, Gzip):
+        return gzip.open(source.path, "rb")  # type: ignore[return-value]
+    return source.open("rb")
+
+
+def _scan_csv(f: DeliveryFile) -> tuple[Source, pl.LazyFrame | None]:
     size = f.path.stat().st_size
     with f.path.open("rb") as fh:
         head = fh.read(2)
-    source: Path | bytes = f.path
+    source: Source = f.path
     if head == GZIP_MAGIC or f.name.lower().endswith(".gz"):
         if size == 0:
             return source, None
-        source = _gunzip(f)
-        blank = _is_blank_text(source)
+        source = Gzip(f.path)
+        blank = _check_gzip(f)  # Polars reads the file itself, decompressing as it goes
     else:
         blank = size == 0 or (size <= _SMALL and _is_blank_text(f.path.read_bytes()))
     if blank:
         return source, None
     header = _header(f, source)
     _check_unique(f, header)
-    return source, pl.scan_csv(source, has_header=True, infer_schema=False, quote_char='"',
+    return source, pl.scan_csv(f.path if isinstance(source, Gzip) else source,
+                               has_header=True, infer_schema=False, quote_char='"',
                                glob=False)
 
 
@@ -253,10 +272,19 @@ def _is_blank_text(data: bytes) -> bool:
     return not data.removeprefix(UTF8_BOM.encode("utf-8")).strip()
 
 
-def _gunzip(f: DeliveryFile) -> bytes:
-    """The decompressed bytes of a gzip file; a one-line error when it is corrupt."""
+def _check_gzip(f: DeliveryFile) -> bool:
+    """Read a gzip file through once, in chunks: a one-line error when it is corrupt.
+    Returns True when it holds no header (white space only, after an optional BOM)."""
+    blank = True
+    bom = UTF8_BOM.encode("utf-8")
     try:
-        return gzip.decompress(f.path.read_bytes())
+        with gzip.open(f.path, "rb") as fh:
+            first = True
+            while chunk := fh.read(_CHUNK):
+                if first:
+                    chunk, first = chunk.removeprefix(bom), False
+                blank = blank and not chunk.strip()
+        return blank
     except EOFError:
         problem = "truncated: the compressed data ends before its end marker"
     except gzip.BadGzipFile:
@@ -266,17 +294,14 @@ def _gunzip(f: DeliveryFile) -> bytes:
     raise ExtractError(f.name, f"corrupt gzip file ({problem})")
 
 
-def _first_line(source: Path | bytes) -> bytes:
+def _first_line(source: Source) -> bytes:
     """The header line (at most 1 MiB of it), without its line end."""
-    if isinstance(source, bytes):
-        first = source[:_HEADER_LIMIT]
-    else:
-        with source.open("rb") as fh:
-            first = fh.read(_HEADER_LIMIT)
+    with _open(source) as fh:
+        first = fh.read(_HEADER_LIMIT)
     return first.split(b"\n", 1)[0]
 
 
-def _header(f: DeliveryFile, source: Path | bytes) -> list[str]:
+def _header(f: DeliveryFile, source: Source) -> list[str]:
     """The header names, parsed with the csv module (to catch duplicate columns)."""
     first = _first_line(source)
     if b"\r" in first.rstrip(b"\r"):
@@ -319,25 +344,19 @@ def _partial_tail(data: bytes) -> int:
     return 0
 
 
-def _chunks(source: Path | bytes) -> Iterator[bytes]:
-    if isinstance(source, bytes):
-        yield from (source[i : i + _CHUNK] for i in range(0, len(source), _CHUNK))
-        return
-    with source.open("rb") as fh:
+def _chunks(source: Source) -> Iterator[bytes]:
+    with _open(source) as fh:
         while chunk := fh.read(_CHUNK):
             yield chunk
 
 
-def _binary_lines(source: Path | bytes) -> Iterator[bytes]:
+def _binary_lines(source: Source) -> Iterator[bytes]:
     """The file's lines with their line ends (streamed; only on error paths)."""
-    if isinstance(source, bytes):
-        yield from io.BytesIO(source)
-        return
-    with source.open("rb") as fh:
+    with _open(source) as fh:
         yield from fh
 
 
-def _utf8_problem(source: Path | bytes) -> str:
+def _utf8_problem(source: Source) -> str:
     """Where the first invalid UTF-8 byte is (only called on the error path)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
@@ -357,7 +376,7 @@ def _utf8_problem(source: Path | bytes) -> str:
     return "invalid UTF-8 sequence"
 
 
-def _record_at(source: Path | bytes, at: int) -> str:
+def _record_at(source: Source, at: int) -> str:
     """``', record N'`` for the data record holding byte ``at`` (``', in the header'``)."""
 
     def text() -> Iterator[str]:
@@ -384,13 +403,13 @@ def _count_records(lines: Iterable[str]) -> int | None:
             return None
 
 
-def _csv_problem(source: Path | bytes) -> str:
+def _csv_problem(source: Source) -> str:
     """A one-line diagnosis of a CSV file Polars could not parse; never quotes a value."""
     with _big_fields():
         return _first_csv_problem(source)
 
 
-def _first_csv_problem(source: Path | bytes) -> str:
+def _first_csv_problem(source: Source) -> str:
     def text() -> Iterator[str]:
         for raw in _binary_lines(source):
             yield raw.decode("utf-8", "replace")
@@ -422,7 +441,7 @@ def _first_csv_problem(source: Path | bytes) -> str:
     return "malformed CSV (the record could not be located)"
 
 
-def _content_error(f: DeliveryFile, source: Path | bytes, e: Exception,
+def _content_error(f: DeliveryFile, source: Source, e: Exception,
                    binary: tuple[str, ...] = ()) -> ExtractError:
     message = str(e).split("\n\n")[0]
     if f.is_parquet:
