@@ -37,8 +37,7 @@ def _day_rows(args: tuple[str, str]) -> int:
     """Compute one day's provider-day rows from the published warehouse, read-only."""
     import duckdb
 
-    from metrics.day import provider_day
-    from pipelines.day_inputs import loaded_range, staged_for_days
+    from pipelines.assets.marts import _compute
     from pipelines.ingest import read_staged
     from schemas.config import Config
 
@@ -48,15 +47,10 @@ def _day_rows(args: tuple[str, str]) -> int:
     con = duckdb.connect(warehouse, read_only=True)
     try:
         con.execute("SET threads = 1")
-        loaded = loaded_range(con, cfg)
-        assert loaded is not None
         roster = read_staged(con, kinds=("providers", "action_map"))
-        st = staged_for_days(con, d, d)
+        return _compute(con, cfg, roster, d, d).height  # as the provider_day asset does
     finally:
         con.close()
-    frame = provider_day(st["events"], roster["providers"], st["schedule"], st["time_off"],
-                         st["inbox"], roster["action_map"], cfg, (d, d))
-    return frame.height
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -23,7 +23,6 @@ from schemas.config import Config
 MARGIN = dt.timedelta(days=2)
 
 _TIMED = {  # kind: (schema, instant column, order)
-    "events": (frames.EVENTS, "event_time", "user_id, event_time, action"),
     "schedule": (frames.SCHEDULE, "start_time", "appointment_id"),
     "inbox": (frames.INBOX, "received_time", "message_id, provider_id"),
 }
@@ -52,19 +51,17 @@ def _window(lo: dt.date, hi: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return _utc_midnight(lo - MARGIN), _utc_midnight(hi + MARGIN + dt.timedelta(days=1))
 
 
-def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date,
-                    events: bool = True) -> dict[str, pl.DataFrame]:
-    """The dated staged frames (events, schedule, inbox, time_off, as
+def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date
+                    ) -> dict[str, pl.DataFrame]:
+    """The dated staged frames (schedule, inbox, time_off, as
     :func:`pipelines.ingest.read_staged` reads them) that the day grid of local dates
-    [lo, hi] depends on; the roster and action map are read whole by the caller. With
-    ``events=False`` the events are left out (see :class:`EventReader`)."""
+    [lo, hi] depends on. The roster and action map are read whole by the caller, the
+    events one batch of providers at a time (:class:`EventReader`)."""
     out: dict[str, pl.DataFrame] = {}
     present = staged_tables(con)
     start, end = _window(lo, hi)
     con.execute("SET TimeZone='UTC'")
     for kind, (schema, instant, order) in _TIMED.items():
-        if kind == "events" and not events:
-            continue
         if kind not in present:
             out[kind] = frames.empty(schema)
             continue
@@ -110,7 +107,7 @@ class EventReader:
         ).pl()
 
     def __call__(self, users: list[str]) -> pl.DataFrame:
-        schema = _TIMED["events"][0]
+        schema = frames.EVENTS
         if not self.present or not users:
             return frames.empty(schema)
         return self.con.sql(

@@ -51,7 +51,7 @@ def _batches_change_nothing(warehouse: Path) -> None:
         st = read_staged(con)
         loaded = loaded_range(st["events"], cfg)
         assert loaded is not None
-        dated = staged_for_days(con, *loaded, events=False)
+        dated = staged_for_days(con, *loaded)
         reader = EventReader(con, *loaded)
         counts = reader.counts()
         read = provider_day_read(reader, counts, st["providers"], dated["schedule"],

@@ -135,7 +135,7 @@ def _compute(con: duckdb.DuckDBPyConnection, cfg: Config, roster: dict[str, pl.D
     """The provider-day rows of local dates [lo, hi] (inside the loaded range);
     ``roster`` holds the staged providers and action map. The events are read one batch
     of providers at a time, which bounds the memory of a full rebuild."""
-    st = staged_for_days(con, lo, hi, events=False)
+    st = staged_for_days(con, lo, hi)
     events = EventReader(con, lo, hi)
     return provider_day_read(events, events.counts(), roster["providers"], st["schedule"],
                              st["time_off"], st["inbox"], roster["action_map"], cfg, (lo, hi))
