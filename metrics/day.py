@@ -143,10 +143,8 @@ def provider_day(
     concatenated: the result is the same, and memory stays bounded at any extract size.
     """
     return _concat([
-        _provider_day(provider_events(ev.lazy(), prov.lazy(), action_map.lazy())
-                      .collect(engine="in-memory"), prov, *rest, cfg, loaded)
-        for ev, prov, *rest in batch_frames(events, providers, schedule, time_off, inbox,
-                                            batch_events)
+        _provider_day(*frames, action_map, cfg, loaded)
+        for frames in batch_frames(events, providers, schedule, time_off, inbox, batch_events)
     ])
 
 
@@ -167,16 +165,11 @@ def provider_day_read(
     ``counts`` the events per login (:func:`user_counts`). Only one batch of events is in
     memory at a time."""
     batches = provider_batches(counts, providers, batch_events) or [[]]
-    others = _split_others(batches, providers, schedule, time_off, inbox)
-    logins = providers.select("user_id", "provider_id").unique()
-    parts = []
-    for batch, (prov, *rest) in zip(batches, others, strict=True):
-        users = logins.filter(pl.col("provider_id").is_in(batch)).get_column("user_id")
-        events = read_events(sorted(users.unique().to_list()))
-        instants = provider_events(events.lazy(), prov.lazy(), action_map.lazy()).collect(
-            engine="in-memory")
-        parts.append(_provider_day(instants, prov, *rest, cfg, loaded))
-    return _concat(parts)
+    return _concat([
+        _provider_day(read_events(sorted(prov.get_column("user_id").unique().to_list())),
+                      prov, *rest, action_map, cfg, loaded)
+        for prov, *rest in _split_others(batches, providers, schedule, time_off, inbox)
+    ])
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -256,21 +249,27 @@ def _split(frame: pl.DataFrame, ids: pl.Series, n: int) -> Iterator[pl.DataFrame
 
 
 def _provider_day(
-    instants_frame: pl.DataFrame,
+    events: pl.DataFrame,
     providers: pl.DataFrame,
     schedule: pl.DataFrame,
     time_off: pl.DataFrame,
     inbox: pl.DataFrame,
+    action_map: pl.DataFrame,
     cfg: Config,
     loaded: tuple[dt.date, dt.date],
 ) -> pl.DataFrame:
-    """:func:`provider_day` for one batch of providers, in one lazy query, from the
-    batch's instants (the output of :func:`metrics.active.provider_events`, collected:
-    the active pieces, the runs and the login days all read it)."""
+    """:func:`provider_day` for one batch of providers. The batch's instants
+    (:func:`metrics.active.provider_events`) are collected first, by the in-memory engine
+    (twice as fast as the streaming one on that plan), with each instant's local date:
+    the active pieces, the runs and the login days all read them."""
     tz = cfg.timezone
     grid = provider_grid(provider_ranges(providers, loaded))
-    instants = instants_frame.with_columns(
-        local_date(pl.col("event_time"), tz).alias("date")).lazy()
+    instants = (
+        provider_events(events.lazy(), providers.lazy(), action_map.lazy())
+        .collect(engine="in-memory")
+        .with_columns(local_date(pl.col("event_time"), tz).alias("date"))
+        .lazy()
+    )
     appts = counted(schedule.lazy(), cfg)
     pieces_of_slots = slot_pieces(appts, cfg)
     slots = slot_union(pieces_of_slots)
