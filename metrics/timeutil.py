@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import polars as pl
 
@@ -24,37 +25,47 @@ def local_date(instant: pl.Expr, tz: str) -> pl.Expr:
                                is_elementwise=True)
 
 
-#: Above this many days between the first and last date, local_instant matches dates by
-#: hash instead of by position.
-_MAX_DAY_SPAN = 100_000
 _US_PER_HOUR = 3_600_000_000
 _US_PER_DAY = 86_400_000_000
-#: Above this many hours between the first and last instant, offsets are matched by
-#: hash instead of by position.
-_MAX_HOUR_SPAN = 2_000_000
+#: Above this many keys between the smallest and the largest, :func:`_per_key` matches
+#: keys by hash instead of by position.
+_MAX_KEY_SPAN = 2_000_000
+
+
+def _per_key(keys: pl.Series, values_of: Callable[[pl.Series], pl.Series]
+             ) -> pl.Series | None:
+    """``values_of`` (a function of a few distinct integer keys) mapped back onto
+    ``keys``, which may run to millions of rows: computed once per key of the span from
+    the smallest to the largest and picked by position, or once per distinct key and
+    matched by hash when the span is huge. Null keys give null; None when all are null."""
+    lo, hi = keys.min(), keys.max()
+    if lo is None:
+        return None
+    lo, hi = int(lo), int(hi)  # type: ignore[arg-type]
+    if hi - lo < _MAX_KEY_SPAN:
+        span = pl.int_range(lo, hi + 1, eager=True, dtype=keys.dtype)
+        return values_of(span).gather(keys - lo)
+    distinct = keys.unique().drop_nulls()
+    values = values_of(distinct)
+    return keys.replace_strict(distinct, values, default=None, return_dtype=values.dtype)
 
 
 def _local_dates(s: pl.Series, tz: str) -> pl.Series:
     us = s.dt.cast_time_unit("us").to_physical()
-    hour = us // _US_PER_HOUR
-    lo, hi = hour.min(), hour.max()
-    if lo is None:
-        return s.dt.convert_time_zone(tz).dt.date()
-    span = int(hi) - int(lo) + 1  # type: ignore[arg-type]
-    hours = (pl.int_range(int(lo), int(hi) + 1, eager=True) if span <= _MAX_HOUR_SPAN  # type: ignore[arg-type]
-             else hour.unique().drop_nulls().sort())
-    start = (hours * _US_PER_HOUR).cast(pl.Datetime("us", "UTC"))
 
     def offset(at: pl.Series) -> pl.Series:
         return (at.dt.convert_time_zone(tz).dt.replace_time_zone(None).to_physical()
                 - at.to_physical())
 
-    o0, o1 = offset(start), offset(start + (_HOUR - dt.timedelta(microseconds=1)))
-    const = pl.select(pl.when(pl.lit(o0) == pl.lit(o1)).then(pl.lit(o0))).to_series()
-    if span <= _MAX_HOUR_SPAN:
-        off = const.gather(hour - int(lo))  # type: ignore[arg-type]
-    else:
-        off = hour.replace_strict(hours, const, default=None, return_dtype=pl.Int64)
+    def hour_offsets(hours: pl.Series) -> pl.Series:
+        """The zone's offset (µs) in each UTC hour, null when it changes inside it."""
+        start = (hours * _US_PER_HOUR).cast(pl.Datetime("us", "UTC"))
+        o0, o1 = offset(start), offset(start + (_HOUR - dt.timedelta(microseconds=1)))
+        return pl.select(pl.when(pl.lit(o0) == pl.lit(o1)).then(pl.lit(o0))).to_series()
+
+    off = _per_key(us // _US_PER_HOUR, hour_offsets)
+    if off is None:
+        return s.dt.convert_time_zone(tz).dt.date()
     dates = ((us + off) // _US_PER_DAY).cast(pl.Int32).cast(pl.Date)
     unknown = off.is_null() & s.is_not_null()
     if unknown.any():  # an hour with a clock change inside: row by row
@@ -78,17 +89,11 @@ def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Exp
     instant = pl.Datetime("us", "UTC")
 
     def resolve(dates: pl.Series) -> pl.Series:
-        days = dates.cast(pl.Int32)
-        lo, hi = days.min(), days.max()
-        if lo is None:  # no rows, or only nulls
+        resolved = _per_key(dates.cast(pl.Int32),
+                            lambda days: _instants_of(days.cast(pl.Date), tz, at))
+        if resolved is None:  # no rows, or only nulls
             return pl.Series(dates.name, [None] * dates.len(), instant)
-        lo, hi = int(lo), int(hi)  # type: ignore[arg-type]
-        if hi - lo < _MAX_DAY_SPAN:  # every date of the span, then picked by position
-            span = pl.int_range(lo, hi + 1, eager=True).cast(pl.Int32).cast(pl.Date)
-            return _instants_of(span, tz, at).gather(days - lo).rename(dates.name)
-        distinct = dates.unique()
-        return dates.replace_strict(distinct, _instants_of(distinct, tz, at),
-                                    return_dtype=instant)
+        return resolved.rename(dates.name)
 
     return date.map_batches(resolve, return_dtype=instant, is_elementwise=True)
 
