@@ -7,11 +7,12 @@
    so 30 million events is 96 providers over 365 days.
 2. Runs the whole pipeline (``pipelines.runner.run_pipeline``, what ``ehrlog run --demo``
    does) in a child process on a fresh warehouse: wall time, events per second, CPU time,
-   peak RSS (``os.wait4``'s ``ru_maxrss`` of the child) and every Dagster step's duration
-   and the child's peak RSS during it.
-3. Times, in a second child on the published warehouse, the pipeline's own steps alone on
-   the staged frames: ``metrics.day.provider_day`` (the provider-day step) and the
-   active-time + WOW part of it.
+   peak RSS (the child's own ``VmHWM``) and every Dagster step's duration and the
+   child's peak RSS during it.
+3. Times, in a second child on the published warehouse, the pipeline's own steps alone:
+   the provider-day step as the ``marts/provider_day`` asset computes it (events read
+   from the warehouse per batch of providers), the same from staged frames in memory,
+   and the active-time + WOW part of it.
 4. Times the references of :mod:`benchmarks.references` on the same files: the floor
    (one DuckDB query), the iterrows peer on 100,000 events and vectorized pandas on
    1,000,000 events, both scaled per event.
