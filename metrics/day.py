@@ -9,12 +9,12 @@ Sources: active time and its categories (CONTRACT.md section 3); scheduled minut
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 
 import polars as pl
 
 from metrics.active import active_pieces, active_sessions, provider_events
+from metrics.ahead import ahead
 from metrics.intervals import overlap_with_interval, overlap_with_union
 from metrics.ranges import provider_grid, provider_ranges
 from metrics.schedule import KEYS, counted, scheduled_day, slot_pieces, slot_union, window_union
@@ -163,35 +163,19 @@ def provider_day_read(
 ) -> pl.DataFrame:
     """:func:`provider_day` with the events read one batch of providers at a time:
     ``read_events(user_ids)`` returns the events of those logins (in any order),
-    ``counts`` the events per login (:func:`user_counts`). At most two batches of events
-    are in memory at a time: the next batch is read while this one is computed
-    (:func:`read_ahead`)."""
+    ``counts`` the events per login (:func:`user_counts`). At most three batches of events
+    are in memory at a time: the next batch is read in a worker thread while this one is
+    computed (:class:`metrics.ahead.ahead`)."""
     batches = provider_batches(counts, providers, batch_events) or [[]]
     parts = _split_others(batches, providers, schedule, time_off, inbox)
     logins = [sorted(prov.get_column("user_id").unique().to_list()) for prov, *_ in parts]
-    return _concat([
-        _provider_day(events, prov, *rest, action_map, cfg, loaded)
-        for events, (prov, *rest) in zip(read_ahead(read_events, logins), parts, strict=True)
-    ])
-
-
-def read_ahead(read: Callable[[list[str]], pl.DataFrame], keys: Sequence[list[str]]
-               ) -> Iterator[pl.DataFrame]:
-    """``read(k)`` for each of ``keys`` in order, the next one read in a background thread
-    while the caller works on the current one.
-
-    The day grid's reads (DuckDB) and its computing (Polars) each leave part of the two
-    cores idle, so overlapping them saves most of the reading time. Calls to ``read`` are
-    made one at a time, in order, from a single worker thread; at most two results are
-    held at once.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ehrlog-read") as pool:
-        pending = pool.submit(read, keys[0]) if keys else None
-        for i in range(len(keys)):
-            assert pending is not None
-            frame = pending.result()
-            pending = pool.submit(read, keys[i + 1]) if i + 1 < len(keys) else None
-            yield frame
+    # DuckDB reads the next batch while Polars computes this one: each leaves part of the
+    # two cores idle (docs/performance.md)
+    with ahead(read_events(users) for users in logins) as batch_events_read:
+        return _concat([
+            _provider_day(events, prov, *rest, action_map, cfg, loaded)
+            for events, (prov, *rest) in zip(batch_events_read, parts, strict=True)
+        ])
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:

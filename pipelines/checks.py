@@ -9,6 +9,7 @@ import datetime as dt
 
 import dagster as dg
 
+from metrics.ahead import ahead
 from metrics.categories import unmapped_events
 from pipelines.assets.staging import QUARANTINE_KEY, STAGING_KINDS
 from pipelines.ingest import read_staged
@@ -65,7 +66,8 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
     of ``chunk_rows`` rows (default ``expectations.CHUNK_ROWS``); and the keys DuckDB finds
     more than once in the delivery, with all their occurrences. Python's memory is bounded
     by the chunk size, DuckDB's by its memory limit (its sort spills to disk); every
-    reader is closed before this returns.
+    reader is closed before this returns. The duplicated keys are found on a cursor of
+    ``con`` in a worker thread while GX validates the rows.
     """
     chunk = chunk_rows or expectations.CHUNK_ROWS
     rows, total = con.sql(
@@ -75,13 +77,23 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
         return None
     validation = expectations.DeliveryValidation(kind, fingerprint=fingerprint)
     validation.row_count(rows)
-    if validation.columns:
-        cols = ", ".join(validation.columns)
-        reader = con.sql(f"SELECT {cols} FROM staging.{kind} WHERE delivery_id = ?",
-                         params=[delivery_id]).to_arrow_reader(chunk)
-        _stream(reader, validation.rows, lambda batches: _rebatch(batches, chunk))
-    if validation.key_columns:
-        _validate_keys(con, validation, kind, delivery_id, chunk)
+    # DuckDB finds the duplicated keys (a sort on its two threads) in a worker thread while
+    # GX validates the rows (pandas, one thread); GX itself only runs in this thread.
+    keys = (_AheadReader(ahead(_duplicated_keys(con.cursor(), validation.key_columns, kind,
+                                                delivery_id, chunk)))
+            if validation.key_columns else None)
+    try:
+        if validation.columns:
+            cols = ", ".join(validation.columns)
+            reader = con.sql(f"SELECT {cols} FROM staging.{kind} WHERE delivery_id = ?",
+                             params=[delivery_id]).to_arrow_reader(chunk)
+            _stream(reader, validation.rows, lambda batches: _rebatch(batches, chunk))
+        if keys is not None:
+            _stream(keys, validation.duplicated_keys, lambda groups: _expand(groups, chunk),
+                    drop=(_OCCURRENCES,))
+    finally:
+        if keys is not None:
+            keys.close()
     return validation
 
 
@@ -89,35 +101,62 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
 _OCCURRENCES = "occurrences_in_delivery"
 
 
-def _validate_keys(con, validation: expectations.DeliveryValidation, kind: str,
-                   delivery_id: str, chunk: int) -> None:
-    """Validate the key expectation on the keys that occur more than once in the delivery.
+def _duplicated_keys(cursor, keys: tuple[str, ...], kind: str, delivery_id: str, chunk: int):
+    """The reader's schema, then the Arrow batches of the keys that occur more than once in
+    the delivery, with how often (``_OCCURRENCES``); closes the reader and ``cursor``.
 
     DuckDB sorts the 64-bit hashes of the delivery's keys (a sort spills to disk past the
-    memory limit; it measured faster and half the memory of grouping by the keys); equal
-    neighbours are the candidates, and only rows whose hash is a candidate are grouped
-    by their key, exactly. Rows whose key columns are all missing are left out, as GX
-    leaves them out. Each duplicated key reaches GX as many times as it occurs, never
-    split across two batches.
+    memory limit; it measured faster and half the memory of grouping by the keys, and
+    faster than grouping by the hashes); equal neighbours are the candidates, and only
+    rows whose hash is a candidate are grouped by their key, exactly. Rows whose key
+    columns are all missing are left out, as GX leaves them out. Each duplicated key
+    reaches GX as many times as it occurs, never split across two batches (``_expand``).
     """
-    keys = validation.key_columns
     cols = ", ".join(keys)
     present = " OR ".join(f"{c} IS NOT NULL" for c in keys)
-    reader = con.sql(
-        f"""WITH hashed AS (
-                SELECT hash({cols}) AS h FROM staging.{kind}
-                WHERE delivery_id = $delivery AND ({present})),
-            twice AS (
-                SELECT DISTINCT h FROM (
-                    SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM hashed)
-                WHERE h = next_h)
-            SELECT {cols}, count(*) AS {_OCCURRENCES} FROM staging.{kind}
-            WHERE delivery_id = $delivery AND ({present})
-              AND hash({cols}) IN (SELECT h FROM twice)
-            GROUP BY ALL HAVING count(*) > 1""",
-        params={"delivery": delivery_id}).to_arrow_reader(chunk)
-    _stream(reader, validation.duplicated_keys, lambda groups: _expand(groups, chunk),
-            drop=(_OCCURRENCES,))
+    try:
+        reader = cursor.sql(
+            f"""WITH hashed AS (
+                    SELECT hash({cols}) AS h FROM staging.{kind}
+                    WHERE delivery_id = $delivery AND ({present})),
+                twice AS (
+                    SELECT DISTINCT h FROM (
+                        SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM hashed)
+                    WHERE h = next_h)
+                SELECT {cols}, count(*) AS {_OCCURRENCES} FROM staging.{kind}
+                WHERE delivery_id = $delivery AND ({present})
+                  AND hash({cols}) IN (SELECT h FROM twice)
+                GROUP BY ALL HAVING count(*) > 1""",
+            params={"delivery": delivery_id}).to_arrow_reader(chunk)
+        try:
+            yield reader.schema
+            yield from reader
+        finally:
+            reader.close()
+    finally:
+        cursor.close()
+
+
+class _AheadReader:
+    """A record-batch reader over :func:`_duplicated_keys` run by :class:`ahead`: what
+    :func:`_stream` needs (``schema``, iteration, ``close``)."""
+
+    def __init__(self, items: ahead) -> None:
+        self._items = items
+        self._schema = None
+
+    @property
+    def schema(self):
+        if self._schema is None:
+            self._schema = next(self._items)
+        return self._schema
+
+    def __iter__(self):
+        _ = self.schema
+        return self._items
+
+    def close(self) -> None:
+        self._items.close()
 
 
 def _stream(reader, validate, parts, drop: tuple[str, ...] = ()) -> None:
