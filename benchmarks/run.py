@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import metrics  # noqa: E402,F401  (first: the pipeline's Polars allocator options)
 from benchmarks import references  # noqa: E402
 
 EVENTS_PER_PROVIDER_YEAR = 312_000
