@@ -6,7 +6,7 @@ memory to the system after half a second by default, and the day grid, which fre
 reallocates the same buffers once per batch of providers, then spends a sixth of its time
 in the kernel faulting them back in. Keeping freed pages for ten seconds made the day
 grid of 30 million events about 15% faster at the same peak memory
-(docs/performance.md, "Allocator").
+(docs/performance.md, "The day grid", item 8).
 """
 
 import os

@@ -2,7 +2,8 @@
 
 DuckDB releases the GIL while it executes, so a query run in a worker thread proceeds
 while the caller computes on what the previous one gave. On the two-core machine neither
-side alone keeps both cores busy (docs/performance.md, "Reading ahead").
+side alone keeps both cores busy (docs/performance.md: "The day grid", item 7, and "The
+GX check of the events").
 """
 
 from __future__ import annotations
