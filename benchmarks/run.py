@@ -5,10 +5,10 @@
 1. Generates (once, cached under ``benchmarks/data/``) a fixed synthetic delivery with
    ``ehrlog generate --format parquet --seed 9``: about 312,000 events per provider-year,
    so 30 million events is 96 providers over 365 days.
-2. Runs the whole pipeline (``pipelines.runner.run_pipeline``, what ``ehrlog run --demo``
-   does) in a child process on a fresh warehouse: wall time, events per second, CPU time,
-   peak RSS (the child's own ``VmHWM``) and every Dagster step's duration and the
-   child's peak RSS during it.
+2. Runs the whole pipeline (``ehrlog run --demo``, through its entry point
+   ``pipelines.cli.main``) in a child process on a fresh warehouse: wall time, events per
+   second, CPU time, peak RSS (the child's own ``VmHWM``) and every Dagster step's
+   duration and the child's peak RSS during it.
 3. Times, in a second child on the published warehouse, the pipeline's own steps alone:
    the provider-day step as the ``marts/provider_day`` asset computes it (events read
    from the warehouse per batch of providers), the same from staged frames in memory,
@@ -205,7 +205,7 @@ def child_pipeline(input_dir: Path, warehouse: Path, report: Path) -> None:
     """Run the pipeline once; write step durations and per-step peak RSS to ``report``."""
     import dagster as dg
 
-    from pipelines.runner import run_pipeline
+    from pipelines import cli
 
     instance = dg.DagsterInstance.ephemeral()
     original = dg.JobDefinition.execute_in_process
@@ -217,12 +217,17 @@ def child_pipeline(input_dir: Path, warehouse: Path, report: Path) -> None:
     dg.JobDefinition.execute_in_process = with_instance  # type: ignore[method-assign]
     with _RssSampler() as rss:
         t0 = time.time()
-        outcome = run_pipeline(input_dir, warehouse, None, demo=True, log_level="CRITICAL")
+        try:  # exactly what ``ehrlog run --demo`` does, through its entry point
+            cli.main(["run", "--input", str(input_dir), "--warehouse", str(warehouse),
+                      "--demo"])
+        except SystemExit as e:
+            if e.code:
+                raise
         t1 = time.time()
     starts: dict[str, float] = {}
     steps: dict[str, dict] = {}
     entries = [e for run_id in instance.get_run_ids() for e in instance.all_logs(run_id)]
-    assert outcome.run_id in instance.get_run_ids()
+    assert len(instance.get_run_ids()) == 2  # the load run and the rebuild run
     for entry in entries:  # the load run and the rebuild run
         ev = entry.dagster_event
         if ev is None or not ev.step_key:

@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
         "NEW", "RANKED", "GROUPS", "LOCAL_DATE", "cols", "table", "target", "ranked", "unknown",
         "roster", "partition", "key_cols", "record", "kind", "join", "on", "same_row", "c",
         "new", "new_first", "new_last", "listed", "REJECTED_ROWS.qualified",
+        "flag", "carried", "kept",  # the roster-check flag's fragments (constants)
         "', '.join(REJECTED_ROWS.column_names)", "first.format(a='s.')",
         "last.format(a='s.')", "', '.join(EVENT_ROW_KEY)",
         # fragments of the new rows: contract column lists, parameters by placeholder only
@@ -61,7 +62,7 @@ ALLOWED: dict[str, set[str]] = {
         "self.joins(joined)", "self.source()",
     },
     "tables.py": {"schema", "t.qualified", "cols", "c", "_literal(t.comment)",
-                  "_literal(comment)"},
+                  "_literal(comment)", "col", "typ", "compression"},
 }
 ALLOWED_FORMAT_CALLS = {
     "finish.py": {"_LOGIN_CONFLICTS.format(ranked=RANKED, source=ranked)",

@@ -126,3 +126,25 @@ def test_read_staged_selected_kinds(con: duckdb.DuckDBPyConnection, tmp_path: Pa
     assert staged["providers"]["provider_id"].to_list() == ["P1", "P2"]
     with pytest.raises(ValueError, match="unknown kind 'notes'"):
         read_staged(con, kinds=("notes",))
+
+
+def test_event_ids_are_stored_with_zstd(tmp_path: Path) -> None:
+    """Event ids are unique: the staging table stores them with ZSTD, not DuckDB's
+    dictionary/FSST analysis (the load's largest cost at scale; docs/performance.md)."""
+    db = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        folder = delivery(tmp_path / "d", {
+            "providers.csv": PROVIDERS,
+            "events.csv": EVENTS_HEADER.replace("\n", ",event_id\n") + "".join(
+                f"u1,2026-03-02 09:{m:02d}:00,Order signed,P{m},,E{m:06d}\n"
+                for m in range(60)),
+        })
+        load(db, folder)
+        db.execute("CHECKPOINT")
+        found = dict(db.execute(
+            "SELECT column_name, list(DISTINCT compression) FROM pragma_storage_info("
+            "'staging.events') WHERE segment_type = 'VARCHAR' GROUP BY ALL").fetchall())
+    finally:
+        db.close()
+    assert found["event_id"] == ["ZSTD"]
+    assert found["user_id"] != ["ZSTD"]  # the other columns keep DuckDB's choice

@@ -121,3 +121,26 @@ def test_run_needs_a_hash_key_outside_demo_mode(tmp_path: Path,
     assert result.exit_code == 1
     assert "EHRLOG_HASH_KEY" in result.output.strip().splitlines()[-1]
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_entry_point_freezes_the_collector_and_exits_with_the_command(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``ehrlog`` (``pipelines.cli.main``) freezes what it has imported out of the garbage
+    collector before the command and what is left after it (docs/performance.md), and
+    still exits with the command's status."""
+    import gc
+
+    from pipelines.cli import main
+
+    gc.unfreeze()
+    try:
+        with pytest.raises(SystemExit) as ok:
+            main(["--version"])
+        assert ok.value.code == 0
+        assert gc.get_freeze_count() > 0
+        assert "ehrlog" in capsys.readouterr().out
+        with pytest.raises(SystemExit) as bad:
+            main(["no-such-command"])
+        assert bad.value.code == 2
+    finally:
+        gc.unfreeze()

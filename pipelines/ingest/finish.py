@@ -120,10 +120,14 @@ def _rank_repeats(con: duckdb.DuckDBPyConnection, kind: str, rows: NewRows) -> N
     roster, unknown = (_ROSTER, "(r._rid IS NULL)") if checked else ("", "FALSE")
     partition = ", ".join([unknown, *_key_sql(kind)])
     needed = list(dict.fromkeys([*_key_cols(kind), *(["provider_id"] if checked else [])]))
-    sql = (f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS SELECT DISTINCT _h FROM (SELECT _h, _u, "
-           "lead(_h) OVER (ORDER BY _h) AS _next FROM (SELECT hash("
-           f"{partition}) AS _h, {unknown} AS _u FROM ({rows.sql(needed, True)}) n{roster})) "
-           "WHERE _h = _next OR _u")
+    # Without a roster check no row is unknown: the sort then carries the hashes alone
+    # (carrying a constant FALSE beside them made it 60% slower on 30 million events).
+    flag, carried, kept = ((f", {unknown} AS _u", ", _u", " OR _u") if checked
+                           else ("", "", ""))
+    sql = (f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS SELECT DISTINCT _h FROM (SELECT _h"
+           f"{carried}, lead(_h) OVER (ORDER BY _h) AS _next FROM (SELECT "
+           f"hash({partition}) AS _h{flag} FROM ({rows.sql(needed, True)}) n{roster})) "
+           f"WHERE _h = _next{kept}")
     con.execute(sql, rows.bind(sql))
     cols = STAGING[kind].column_names
     if _scalar(con, f"SELECT count(*) FROM {GROUPS}") == 0:

@@ -33,6 +33,12 @@ SCHEMAS = {
 
 SQL_TYPES = {"str": "VARCHAR", "instant": "TIMESTAMPTZ", "date": "DATE", "float": "DOUBLE"}
 
+#: Columns stored with a given compression instead of DuckDB's choice. Event ids are
+#: unique, so DuckDB's dictionary and FSST analysis buys little on them and was the
+#: largest single cost of staging 30 million events: ZSTD stored them in about half the
+#: time and smaller (docs/performance.md, "Loading").
+COMPRESSION = {"staging.events.event_id": "zstd"}
+
 
 @dataclass(frozen=True)
 class Table:
@@ -153,6 +159,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _column_sql(t: Table, col: str, typ: str) -> str:
+    compression = COMPRESSION.get(f"{t.qualified}.{col}")
+    return f"{col} {typ}" + (f" USING COMPRESSION {compression}" if compression else "")
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas raw, staging, quarantine and their tables, with comments; idempotent.
 
@@ -162,7 +173,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")  # DuckDB has no schema comments
     for t in TABLES:
-        cols = ", ".join(f"{c} {typ}" for c, typ, _ in t.columns)
+        cols = ", ".join(_column_sql(t, c, typ) for c, typ, _ in t.columns)
         con.execute(f"CREATE TABLE IF NOT EXISTS {t.qualified} ({cols})")
         con.execute(f"COMMENT ON TABLE {t.qualified} IS {_literal(t.comment)}")
         for c, _, comment in t.columns:
