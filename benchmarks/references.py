@@ -56,6 +56,7 @@ def floor_connection(memory_limit: str = "4GB", threads: int = 2) -> duckdb.Duck
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET threads = ?", [threads])
+    con.execute("SET enable_progress_bar = false")  # as the pipeline's connections print none
     return con
 
 

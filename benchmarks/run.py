@@ -20,8 +20,11 @@
 
 ``--scaling 3000000,10000000,30000000`` also runs steps 1-2 and the floor at each size
 (``scaling`` in the results). Short repeated figures (floor, steps) are the best of
-``--repeats`` runs; the pipeline runs once per size. The machine is shared with nothing
-else only if you make it so: the load average before and after is recorded.
+``--repeats`` runs; the pipeline is the fastest of ``--pipeline-repeats`` runs per size,
+and the floor is timed again after each of them, so both are timed under the same drift
+of a shared machine's speed (a third, minute to minute, on the benchmark machine). The
+machine is shared with nothing else only if you make it so: the load average before and
+after each run is recorded.
 """
 
 from __future__ import annotations
@@ -336,6 +339,33 @@ def run_pipeline_child(manifest: dict, data_dir: Path) -> tuple[dict, Path]:
     return res, warehouse
 
 
+def best_pipeline(manifest: dict, data_dir: Path, runs: int, floors: list[dict],
+                  floor_repeats: int) -> tuple[dict, Path]:
+    """The fastest of ``runs`` pipeline runs (each on a fresh warehouse), with every run's
+    wall time in ``runs_wall_seconds``. The floor is timed again after each run (appended
+    to ``floors``), so that the floor and the pipeline are timed under the same load of a
+    shared machine, whose speed drifts by a third from one minute to the next."""
+    done: list[dict] = []
+    warehouse = data_dir
+    for _ in range(max(1, runs)):
+        res, warehouse = run_pipeline_child(manifest, data_dir)
+        done.append(res)
+        print(f"pipeline: {res['wall_seconds']:.1f} s, "
+              f"{res['peak_rss_bytes'] / GB:.2f} GB peak RSS", flush=True)
+        floors.append(run_floor(manifest, floor_repeats))
+    best = dict(min(done, key=lambda r: r["wall_seconds"]))
+    best["runs_wall_seconds"] = [r["wall_seconds"] for r in done]
+    best["peak_rss_bytes"] = max(r["peak_rss_bytes"] for r in done)  # the worst peak
+    return best, warehouse
+
+
+def best_floor(floors: list[dict]) -> dict:
+    """The fastest floor timing, with every timing in ``runs_seconds``."""
+    best = dict(min(floors, key=lambda f: f["seconds"]))
+    best["runs_seconds"] = [round(f["seconds"], 3) for f in floors]
+    return best
+
+
 def run_floor(manifest: dict, repeats: int) -> dict:
     con = references.floor_connection()
     events = _folder(manifest) / "events.parquet"
@@ -436,6 +466,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
     p.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "data")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--pipeline-repeats", type=int, default=2,
+                   help="pipeline runs per size (the fastest is kept)")
     p.add_argument("--scaling", default="", help="comma-separated event counts")
     p.add_argument("--iterrows-events", type=int, default=ITERROWS_EVENTS)
     p.add_argument("--vectorized-events", type=int, default=VECTORIZED_EVENTS)
@@ -447,9 +479,9 @@ def main(argv: list[str] | None = None) -> dict:
     manifest = ensure_dataset(a.events, a.data_dir)
     print(f"dataset: {manifest['events']:,} events, {manifest['providers']} providers x "
           f"{manifest['days']} days ({_folder(manifest)})", flush=True)
-    pipeline, warehouse = run_pipeline_child(manifest, a.data_dir)
-    print(f"pipeline: {pipeline['wall_seconds']:.1f} s, "
-          f"{pipeline['peak_rss_bytes'] / GB:.2f} GB peak RSS", flush=True)
+    floors = [run_floor(manifest, a.repeats)]
+    pipeline, warehouse = best_pipeline(manifest, a.data_dir, a.pipeline_repeats, floors,
+                                        a.repeats)
     for step, v in list(pipeline.get("steps", {}).items())[:6]:
         print(f"  {step}: {v['seconds']:.1f} s, peak RSS {v['peak_rss_bytes'] / GB:.2f} GB",
               flush=True)
@@ -457,8 +489,9 @@ def main(argv: list[str] | None = None) -> dict:
                         "--warehouse", str(warehouse), "--repeats", str(min(a.repeats, 2))])
     print(f"steps: provider_day {steps['provider_day_seconds']:.2f} s, "
           f"active+WOW {steps['active_wow_seconds']:.2f} s", flush=True)
-    floor = run_floor(manifest, a.repeats)
-    print(f"floor: {floor['seconds']:.2f} s", flush=True)
+    floors.append(run_floor(manifest, a.repeats))
+    floor = best_floor(floors)
+    print(f"floor: {floor['seconds']:.2f} s (best of {floor['runs_seconds']})", flush=True)
     refs = run_references(manifest, a.repeats, a.iterrows_events, a.vectorized_events)
     n = manifest["events"]
     ratios = {
@@ -493,8 +526,10 @@ def main(argv: list[str] | None = None) -> dict:
             if m["folder"] == manifest["folder"]:
                 pr, fl = pipeline, floor
             else:
-                pr, _ = run_pipeline_child(m, a.data_dir)
-                fl = run_floor(m, a.repeats)
+                size_floors = [run_floor(m, a.repeats)]
+                pr, _ = best_pipeline(m, a.data_dir, a.pipeline_repeats, size_floors,
+                                      a.repeats)
+                fl = best_floor(size_floors)
             results["scaling"].append({
                 "events": m["events"], "providers": m["providers"],
                 "pipeline_seconds": pr["wall_seconds"],

@@ -13,6 +13,7 @@ from metrics.ahead import ahead
 from metrics.categories import unmapped_events
 from pipelines.assets.staging import QUARANTINE_KEY, STAGING_KINDS
 from pipelines.ingest import read_staged
+from pipelines.ingest.repeats import create_repeated
 from pipelines.ingest.staged import staged_action_counts
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource, work_key
@@ -65,9 +66,10 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
     as counted by DuckDB; only the columns the row expectations name, streamed in chunks
     of ``chunk_rows`` rows (default ``expectations.CHUNK_ROWS``); and the keys DuckDB finds
     more than once in the delivery, with all their occurrences. Python's memory is bounded
-    by the chunk size, DuckDB's by its memory limit (its sort spills to disk); every
-    reader is closed before this returns. The duplicated keys are found on a cursor of
-    ``con`` in a worker thread while GX validates the rows.
+    by the chunk size and the keys' hashes (16 bytes a row, up to
+    ``pipelines.ingest.repeats.MAX_ROWS`` rows), DuckDB's by its memory limit (its sort
+    spills to disk); every reader is closed before this returns. The duplicated keys are
+    found on a cursor of ``con`` in a worker thread while GX validates the rows.
     """
     chunk = chunk_rows or expectations.CHUNK_ROWS
     rows, total = con.sql(
@@ -77,10 +79,10 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
         return None
     validation = expectations.DeliveryValidation(kind, fingerprint=fingerprint)
     validation.row_count(rows)
-    # DuckDB finds the duplicated keys (a sort on its two threads) in a worker thread while
-    # GX validates the rows (pandas, one thread); GX itself only runs in this thread.
+    # The duplicated keys are found (a sort of their hashes on two threads) in a worker
+    # thread while GX validates the rows (pandas, one thread); GX only runs in this thread.
     keys = (_AheadReader(ahead(_duplicated_keys(con.cursor(), validation.key_columns, kind,
-                                                delivery_id, chunk)))
+                                                delivery_id, chunk, rows)))
             if validation.key_columns else None)
     try:
         if validation.columns:
@@ -99,35 +101,36 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
 
 #: Column of the duplicated-key query: how often the key occurs in the delivery.
 _OCCURRENCES = "occurrences_in_delivery"
+#: Temporary table of the hashes of keys seen twice (on the check's own cursor).
+_TWICE = "_check_twice"
 
 
-def _duplicated_keys(cursor, keys: tuple[str, ...], kind: str, delivery_id: str, chunk: int):
+def _duplicated_keys(cursor, keys: tuple[str, ...], kind: str, delivery_id: str, chunk: int,
+                     rows: int):
     """The reader's schema, then the Arrow batches of the keys that occur more than once in
     the delivery, with how often (``_OCCURRENCES``); closes the reader and ``cursor``.
 
-    DuckDB sorts the 64-bit hashes of the delivery's keys (a sort spills to disk past the
-    memory limit; it measured faster and half the memory of grouping by the keys, and
-    faster than grouping by the hashes); equal neighbours are the candidates, and only
-    rows whose hash is a candidate are grouped by their key, exactly. Rows whose key
-    columns are all missing are left out, as GX leaves them out. Each duplicated key
-    reaches GX as many times as it occurs, never split across two batches (``_expand``).
+    The 64-bit hashes of the delivery's ``rows`` keys are sorted
+    (:mod:`pipelines.ingest.repeats`: by Polars, or by DuckDB, whose sort spills to disk,
+    for very large deliveries; grouping by the keys measured slower and took twice the
+    memory); equal neighbours are the candidates, and only rows whose hash is a candidate
+    are grouped by their key, exactly. Rows whose key columns are all missing are left
+    out, as GX leaves them out. Each duplicated key reaches GX as many times as it occurs,
+    never split across two batches (``_expand``).
     """
     cols = ", ".join(keys)
     present = " OR ".join(f"{c} IS NOT NULL" for c in keys)
+    params = {"delivery": delivery_id}
     try:
+        create_repeated(cursor, _TWICE, f"SELECT hash({cols}) AS _h FROM staging.{kind} "
+                        f"WHERE delivery_id = $delivery AND ({present})", params, rows)
+        none = cursor.execute(f"SELECT count(*) FROM {_TWICE}").fetchall()[0][0] == 0
         reader = cursor.sql(
-            f"""WITH hashed AS (
-                    SELECT hash({cols}) AS h FROM staging.{kind}
-                    WHERE delivery_id = $delivery AND ({present})),
-                twice AS (
-                    SELECT DISTINCT h FROM (
-                        SELECT h, lead(h) OVER (ORDER BY h) AS next_h FROM hashed)
-                    WHERE h = next_h)
-                SELECT {cols}, count(*) AS {_OCCURRENCES} FROM staging.{kind}
+            f"""SELECT {cols}, count(*) AS {_OCCURRENCES} FROM staging.{kind}
                 WHERE delivery_id = $delivery AND ({present})
-                  AND hash({cols}) IN (SELECT h FROM twice)
-                GROUP BY ALL HAVING count(*) > 1""",
-            params={"delivery": delivery_id}).to_arrow_reader(chunk)
+                  AND hash({cols}) IN (SELECT _h FROM {_TWICE})
+                GROUP BY ALL HAVING count(*) > 1{' LIMIT 0' if none else ''}""",
+            params=params).to_arrow_reader(chunk)
         try:
             yield reader.schema
             yield from reader

@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
         "NEW", "RANKED", "GROUPS", "LOCAL_DATE", "cols", "table", "target", "ranked", "unknown",
         "roster", "partition", "key_cols", "record", "kind", "join", "on", "same_row", "c",
         "new", "new_first", "new_last", "listed", "REJECTED_ROWS.qualified",
-        "flag", "carried", "kept",  # the roster-check flag's fragments (constants)
+        "flag", "hashed",  # the roster-check flag (a constant) and the hashes' query
         "', '.join(REJECTED_ROWS.column_names)", "first.format(a='s.')",
         "last.format(a='s.')", "', '.join(EVENT_ROW_KEY)",
         # fragments of the new rows: contract column lists, parameters by placeholder only
@@ -54,6 +54,8 @@ ALLOWED: dict[str, set[str]] = {
         "rows.sql(cols)", "rows.sql(needed, True)", "self.rows.sql(inner)",
     },
     "newrows.py": {"NEW", "table"},
+    # the caller's constant table name and hashes' query, constant fragments
+    "repeats.py": {"_FRAME", "flag", "hashed", "kept", "table"},
     # The SQL path: contract column names, the part's index (an int naming its parameters),
     # and fragments built from those and from contract constants (enum spellings).
     "sqlpath.py": {

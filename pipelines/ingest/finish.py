@@ -9,8 +9,9 @@ with the same key, INSERT the new ones (the newest delivery wins). Events withou
 
 Only the rows that may be rejected are ranked: a first pass sorts the hashes of (unknown
 provider, key) of the new rows and keeps those shared by two rows or more, or held by an
-unknown provider's row; only rows with those hashes are then ranked by key (a hash
-collision merely ranks a few more rows, each alone in its key). The roster is small and
+unknown provider's row (:mod:`pipelines.ingest.repeats`); only rows with those hashes
+are then ranked by key (a hash collision merely ranks a few more rows, each alone in its
+key). The roster is small and
 is ranked whole, since a login (``user_id``) given to two providers is quarantined as
 ``duplicate_key`` on column ``user_id`` (the first provider is kept; see
 :data:`_LOGIN_CONFLICTS`). The DELETE is skipped when the staging table is empty.
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipelines.ingest.newrows import NEW, NewRows
+from pipelines.ingest.repeats import create_repeated
 from pipelines.ingest.sqlpath import FIRST_TIME, LOCAL_DATE, ROW_KEY
 from pipelines.ingest.tables import REJECTED_ROWS, STAGING
 from schemas.contract import KINDS
@@ -120,15 +122,11 @@ def _rank_repeats(con: duckdb.DuckDBPyConnection, kind: str, rows: NewRows) -> N
     roster, unknown = (_ROSTER, "(r._rid IS NULL)") if checked else ("", "FALSE")
     partition = ", ".join([unknown, *_key_sql(kind)])
     needed = list(dict.fromkeys([*_key_cols(kind), *(["provider_id"] if checked else [])]))
-    # Without a roster check no row is unknown: the sort then carries the hashes alone
-    # (carrying a constant FALSE beside them made it 60% slower on 30 million events).
-    flag, carried, kept = ((f", {unknown} AS _u", ", _u", " OR _u") if checked
-                           else ("", "", ""))
-    sql = (f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS SELECT DISTINCT _h FROM (SELECT _h"
-           f"{carried}, lead(_h) OVER (ORDER BY _h) AS _next FROM (SELECT "
-           f"hash({partition}) AS _h{flag} FROM ({rows.sql(needed, True)}) n{roster})) "
-           f"WHERE _h = _next{kept}")
-    con.execute(sql, rows.bind(sql))
+    # Without a roster check no row is unknown: only the hashes are sorted (carrying a
+    # constant FALSE beside them made DuckDB's sort 60% slower on 30 million events).
+    flag = f", {unknown} AS _u" if checked else ""
+    hashed = f"SELECT hash({partition}) AS _h{flag} FROM ({rows.sql(needed, True)}) n{roster}"
+    create_repeated(con, GROUPS, hashed, rows.bind(hashed), rows.count, flagged=checked)
     cols = STAGING[kind].column_names
     if _scalar(con, f"SELECT count(*) FROM {GROUPS}") == 0:
         con.execute(

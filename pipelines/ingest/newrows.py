@@ -40,6 +40,7 @@ class NewRows:
     spool_dir: Path | None = None
     columns: tuple[tuple[str, str], ...] = ()
     spooled: list[str] = field(default_factory=list)
+    spooled_rows: int = 0
 
     def spool(self, frame: pl.DataFrame) -> None:
         """Add checked rows (columns of the staging table, any subset) to the spool."""
@@ -54,6 +55,12 @@ class NewRows:
         path = self.spool_dir / f"part-{len(self.spooled):06d}.parquet"
         conformed.write_parquet(path, compression="lz4", statistics=False)
         self.spooled.append(str(path))
+        self.spooled_rows += frame.height
+
+    @property
+    def count(self) -> int:
+        """How many new rows there are: the spooled ones and the SQL path's clean ones."""
+        return self.spooled_rows + sum(p.rows - p.skipped for p in self.parts)
 
     def sql(self, cols: list[str], keys_only: bool = False) -> str:
         """SQL of the new rows with the staged columns ``cols`` (and ``_local_date``).
