@@ -220,13 +220,13 @@ def child_pipeline(input_dir: Path, warehouse: Path, report: Path) -> None:
     dg.JobDefinition.execute_in_process = with_instance  # type: ignore[method-assign]
     with _RssSampler() as rss:
         t0 = time.time()
-        try:  # exactly what ``ehrlog run --demo`` does, through its entry point
-            cli.main(["run", "--input", str(input_dir), "--warehouse", str(warehouse),
-                      "--demo"])
-        except SystemExit as e:
-            if e.code:
-                raise
+        # exactly what ``ehrlog run --demo`` does, through its entry point (which then
+        # ends the process with cli.exit_now, as below)
+        status = cli.run_command(["run", "--input", str(input_dir), "--warehouse",
+                                  str(warehouse), "--demo"])
         t1 = time.time()
+    if status:
+        raise SystemExit(status)
     starts: dict[str, float] = {}
     steps: dict[str, dict] = {}
     entries = [e for run_id in instance.get_run_ids() for e in instance.all_logs(run_id)]
@@ -247,6 +247,7 @@ def child_pipeline(input_dir: Path, warehouse: Path, report: Path) -> None:
         "peak_rss_sampled_bytes": rss.peak(t0, t1),
         "steps": dict(sorted(steps.items(), key=lambda kv: -kv[1]["seconds"])),
     }))
+    cli.exit_now(0)
 
 
 # ------------------------------------------------------------ child: steps

@@ -123,24 +123,45 @@ def test_run_needs_a_hash_key_outside_demo_mode(tmp_path: Path,
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def test_entry_point_freezes_the_collector_and_exits_with_the_command(
+def test_entry_point_freezes_the_collector_and_returns_the_status(
         capsys: pytest.CaptureFixture[str]) -> None:
-    """``ehrlog`` (``pipelines.cli.main``) freezes what it has imported out of the garbage
-    collector before the command and what is left after it (docs/performance.md), and
-    still exits with the command's status."""
+    """``run_command`` freezes what is imported out of the garbage collector
+    (docs/performance.md) and returns the command's exit status."""
     import gc
 
-    from pipelines.cli import main
+    from pipelines.cli import run_command
 
     gc.unfreeze()
     try:
-        with pytest.raises(SystemExit) as ok:
-            main(["--version"])
-        assert ok.value.code == 0
+        assert run_command(["--version"]) == 0
         assert gc.get_freeze_count() > 0
         assert "ehrlog" in capsys.readouterr().out
-        with pytest.raises(SystemExit) as bad:
-            main(["no-such-command"])
-        assert bad.value.code == 2
+        assert run_command(["no-such-command"]) == 2
     finally:
         gc.unfreeze()
+
+
+def test_ehrlog_exits_quickly_and_cleanly(tmp_path: Path) -> None:
+    """The ``ehrlog`` program ends the process without the interpreter's teardown: the
+    run's output, exit status and temporary-folder cleanup are kept, and no teardown
+    message (such as nanobind's leak report on frozen objects) reaches stderr."""
+    import os
+    import subprocess
+    import sys
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    warehouse = tmp_path / "w" / "ehrlog.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--input", str(SAMPLE), "--warehouse",
+         str(warehouse), "--demo"], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"warehouse: {warehouse}" in done.stdout
+    assert "leaked" not in done.stderr and "Traceback" not in done.stderr
+    assert warehouse.exists()
+    assert list(tmp.iterdir()) == []  # temporary folders removed at exit
+    bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--input",
+                          str(tmp_path / "missing"), "--warehouse", str(warehouse)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
