@@ -64,8 +64,8 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
     None when the delivery staged no rows of ``kind`` but earlier ones did. Otherwise GX
     validates, in one context (see :mod:`schemas.expectations`): the delivery's row count
     as counted by DuckDB; only the columns the row expectations name, streamed in chunks
-    of ``chunk_rows`` rows (default ``expectations.CHUNK_ROWS``); and the keys DuckDB finds
-    more than once in the delivery, with all their occurrences. Python's memory is bounded
+    of ``chunk_rows`` rows (default ``expectations.CHUNK_ROWS``); and the keys found more
+    than once in the delivery, with all their occurrences. Python's memory is bounded
     by the chunk size and the keys' hashes (16 bytes a row, up to
     ``pipelines.ingest.repeats.MAX_ROWS`` rows), DuckDB's by its memory limit (its sort
     spills to disk); every reader is closed before this returns. The duplicated keys are

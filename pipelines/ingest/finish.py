@@ -11,10 +11,10 @@ Only the rows that may be rejected are ranked: a first pass sorts the hashes of 
 provider, key) of the new rows and keeps those shared by two rows or more, or held by an
 unknown provider's row (:mod:`pipelines.ingest.repeats`); only rows with those hashes
 are then ranked by key (a hash collision merely ranks a few more rows, each alone in its
-key). The roster is small and
-is ranked whole, since a login (``user_id``) given to two providers is quarantined as
-``duplicate_key`` on column ``user_id`` (the first provider is kept; see
-:data:`_LOGIN_CONFLICTS`). The DELETE is skipped when the staging table is empty.
+key). The roster is small and is ranked whole, since a login (``user_id``) given to two
+providers is quarantined as ``duplicate_key`` on column ``user_id`` (the first provider
+is kept; see :data:`_LOGIN_CONFLICTS`). The DELETE is skipped when the staging table is
+empty.
 
 Values are always bound as parameters; the identifiers in these statements are constants
 of the contract. Results are read with ``fetchall`` (DuckDB 2.0 leaves a ``fetchone``
