@@ -122,9 +122,9 @@ def _duplicated_keys(cursor, keys: tuple[str, ...], kind: str, delivery_id: str,
     present = " OR ".join(f"{c} IS NOT NULL" for c in keys)
     params = {"delivery": delivery_id}
     try:
-        create_repeated(cursor, _TWICE, f"SELECT hash({cols}) AS _h FROM staging.{kind} "
-                        f"WHERE delivery_id = $delivery AND ({present})", params, rows)
-        none = cursor.execute(f"SELECT count(*) FROM {_TWICE}").fetchall()[0][0] == 0
+        none = create_repeated(cursor, _TWICE, f"SELECT hash({cols}) AS _h FROM staging."
+                               f"{kind} WHERE delivery_id = $delivery AND ({present})",
+                               params, rows) == 0
         reader = cursor.sql(
             f"""SELECT {cols}, count(*) AS {_OCCURRENCES} FROM staging.{kind}
                 WHERE delivery_id = $delivery AND ({present})

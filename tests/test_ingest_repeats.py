@@ -20,7 +20,8 @@ def test_repeated_hashes(monkeypatch: pytest.MonkeyPatch, max_rows: int, flagged
     monkeypatch.setattr(repeats, "MAX_ROWS", max_rows)
     con = duckdb.connect()
     hashed = ROWS if flagged else f"SELECT _h FROM ({ROWS})"
-    repeats.create_repeated(con, "_found", hashed, {}, rows=8, flagged=flagged)
+    assert repeats.create_repeated(con, "_found", hashed, {}, rows=8,
+                                   flagged=flagged) == len(expected)
     assert con.execute("SELECT typeof(_h) FROM _found LIMIT 1").fetchall() == [("UBIGINT",)]
     assert [r[0] for r in con.execute("SELECT _h FROM _found ORDER BY 1").fetchall()] == expected
 

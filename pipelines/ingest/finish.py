@@ -126,9 +126,10 @@ def _rank_repeats(con: duckdb.DuckDBPyConnection, kind: str, rows: NewRows) -> N
     # constant FALSE beside them made DuckDB's sort 60% slower on 30 million events).
     flag = f", {unknown} AS _u" if checked else ""
     hashed = f"SELECT hash({partition}) AS _h{flag} FROM ({rows.sql(needed, True)}) n{roster}"
-    create_repeated(con, GROUPS, hashed, rows.bind(hashed), rows.count, flagged=checked)
+    repeated = create_repeated(con, GROUPS, hashed, rows.bind(hashed), rows.count,
+                               flagged=checked)
     cols = STAGING[kind].column_names
-    if _scalar(con, f"SELECT count(*) FROM {GROUPS}") == 0:
+    if repeated == 0:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {RANKED} AS SELECT n.*, FALSE AS _unknown, "
             "0::BIGINT AS _rn, NULL::VARCHAR AS _first_file, NULL::BIGINT AS _first_record, "
