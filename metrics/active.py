@@ -32,6 +32,17 @@ def provider_events(events: pl.LazyFrame, providers: pl.LazyFrame, action_map: p
     # The provider id becomes Categorical on the few roster rows, not on every event.
     logins = providers.select("user_id", pl.col("provider_id").cast(pl.Categorical)).unique()
     cat = categorize(events.select("user_id", "event_time", "action"), action_map)
+    return provider_instants(cat.join(logins, on="user_id", how="inner"))
+
+
+def provider_instants(events: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`provider_events` of events already joined to their provider and category.
+
+    Input: one row per event per provider of its login: ``provider_id`` (Categorical or
+    Enum), ``event_time`` and ``category`` (:data:`metrics.categories.CATEGORY`), in any
+    order (:class:`pipelines.day_inputs.EventReader` reads them so from the warehouse).
+    Grain out: one row per provider per instant, as :func:`provider_events`.
+    """
     # One sort puts each instant's winning category first (the category's code is its
     # rank); keeping the first row of each (provider, instant) then needs no hash
     # grouping. The sort key is one 128-bit integer, (provider code, instant, category
@@ -43,8 +54,7 @@ def provider_events(events: pl.LazyFrame, providers: pl.LazyFrame, action_map: p
            + pl.col("category").to_physical().cast(pl.Int128))
     first = (pid != pid.shift(1)) | (pl.col("event_time") != pl.col("event_time").shift(1))
     return (
-        cat.join(logins, on="user_id", how="inner")
-        .select("provider_id", "event_time", "category")
+        events.select("provider_id", "event_time", "category")
         .sort(key)
         .filter(first.fill_null(True))
     )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import polars as pl
 
-from metrics.active import active_pieces, active_sessions, provider_events
+from metrics.active import active_pieces, active_sessions, provider_events, provider_instants
 from metrics.ahead import ahead
 from metrics.intervals import overlap_with_interval, overlap_with_union
 from metrics.ranges import provider_grid, provider_ranges
@@ -144,8 +144,10 @@ def provider_day(
     concatenated: the result is the same, and memory stays bounded at any extract size.
     """
     return _concat([
-        _provider_day(*frames, action_map, cfg, loaded)
-        for frames in batch_frames(events, providers, schedule, time_off, inbox, batch_events)
+        _provider_day(provider_events(ev.lazy(), prov.lazy(), action_map.lazy()), prov, *rest,
+                      cfg, loaded)
+        for ev, prov, *rest in batch_frames(events, providers, schedule, time_off, inbox,
+                                            batch_events)
     ])
 
 
@@ -156,15 +158,17 @@ def provider_day_read(
     schedule: pl.DataFrame,
     time_off: pl.DataFrame,
     inbox: pl.DataFrame,
-    action_map: pl.DataFrame,
     cfg: Config,
     loaded: tuple[dt.date, dt.date],
     batch_events: int = BATCH_EVENTS,
 ) -> pl.DataFrame:
     """:func:`provider_day` with the events read one batch of providers at a time:
-    ``read_events(user_ids)`` returns the events of those logins (in any order),
-    ``counts`` the events per login (:func:`user_counts`). At most three batches of events
-    are in memory at a time: the next batch is read in a worker thread while this one is
+    ``read_events(user_ids)`` returns the events of those logins already joined to their
+    providers and categorized, in any order (the input of
+    :func:`metrics.active.provider_instants`: ``provider_id``, ``event_time``,
+    ``category``; :class:`pipelines.day_inputs.EventReader` reads them so), ``counts``
+    the events per login (:func:`user_counts`). At most three batches of events are in
+    memory at a time: the next batch is read in a worker thread while this one is
     computed (:class:`metrics.ahead.ahead`)."""
     batches = provider_batches(counts, providers, batch_events) or [[]]
     parts = _split_others(batches, providers, schedule, time_off, inbox)
@@ -173,7 +177,7 @@ def provider_day_read(
     # two cores idle (docs/performance.md)
     with ahead(read_events(users) for users in logins) as batch_events_read:
         return _concat([
-            _provider_day(events, prov, *rest, action_map, cfg, loaded)
+            _provider_day(provider_instants(events.lazy()), prov, *rest, cfg, loaded)
             for events, (prov, *rest) in zip(batch_events_read, parts, strict=True)
         ])
 
@@ -255,23 +259,23 @@ def _split(frame: pl.DataFrame, ids: pl.Series, n: int) -> Iterator[pl.DataFrame
 
 
 def _provider_day(
-    events: pl.DataFrame,
+    instants_of_batch: pl.LazyFrame,
     providers: pl.DataFrame,
     schedule: pl.DataFrame,
     time_off: pl.DataFrame,
     inbox: pl.DataFrame,
-    action_map: pl.DataFrame,
     cfg: Config,
     loaded: tuple[dt.date, dt.date],
 ) -> pl.DataFrame:
-    """:func:`provider_day` for one batch of providers. The batch's instants
-    (:func:`metrics.active.provider_events`) are collected first, by the in-memory engine
-    (twice as fast as the streaming one on that plan), with each instant's local date:
-    the active pieces, the runs and the login days all read them."""
+    """:func:`provider_day` for one batch of providers, from the batch's instants
+    (:func:`metrics.active.provider_events` or ``provider_instants``, not collected yet).
+    They are collected first, by the in-memory engine (twice as fast as the streaming one
+    on that plan), with each instant's local date: the active pieces, the runs and the
+    login days all read them."""
     tz = cfg.timezone
     grid = provider_grid(provider_ranges(providers, loaded))
     instants = (
-        provider_events(events.lazy(), providers.lazy(), action_map.lazy())
+        instants_of_batch
         .collect(engine="in-memory")
         .with_columns(local_date(pl.col("event_time"), tz).alias("date"))
         .lazy()

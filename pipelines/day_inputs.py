@@ -15,12 +15,16 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from metrics.categories import CATEGORY, categorize
 from metrics.ranges import bounded_range
 from pipelines.ingest.staged import staged_tables
 from schemas import frames
 from schemas.config import Config
+from schemas.contract import CATEGORIES
 
 MARGIN = dt.timedelta(days=2)
+_LOGINS, _ACTIONS = "_day_logins", "_day_actions"
+_OTHER = CATEGORIES.index("other")
 
 _TIMED = {  # kind: (schema, instant column, order)
     "schedule": (frames.SCHEDULE, "start_time", "appointment_id"),
@@ -81,20 +85,48 @@ def staged_for_days(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date
 
 
 class EventReader:
-    """The staged events local dates [lo, hi] depend on, read from DuckDB by login.
+    """The staged events local dates [lo, hi] depend on, read from DuckDB by login,
+    joined to their providers and categorized there.
 
     :meth:`counts` gives the events per login (to pack providers into batches) and
     calling the reader with a list of ``user_id`` gives those logins' events, in no
-    particular order (:func:`metrics.active.provider_events` sorts them): the day grid
-    holds one batch of providers' events in memory at a time
-    (:func:`metrics.day.provider_day_read`).
+    particular order, as :func:`metrics.active.provider_instants` takes them: one row per
+    event per provider of its login (``provider_id`` as an Enum of the roster's ids,
+    ``event_time``, ``category``). The day grid holds one batch of providers' events in
+    memory at a time (:func:`metrics.day.provider_day_read`).
+
+    The join and the categories are the in-memory path's exactly
+    (:func:`metrics.active.provider_events`): the logins are ``providers``' (user_id,
+    provider_id) pairs (an event of a login outside the roster is dropped, one of a login
+    shared by two providers counts for both), and each distinct delivered action of the
+    window is categorized by :func:`metrics.categories.categorize` against
+    ``action_map``, so DuckDB only matches the delivered names exactly. Providers and
+    categories travel as small integer codes: reading the login and action names into
+    Python and joining them there took about three times as long (docs/performance.md).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date,
+                 providers: pl.DataFrame, action_map: pl.DataFrame) -> None:
         self.con = con
         self.present = "events" in staged_tables(con)
         self.params = dict(zip(("start", "end"), _window(lo, hi), strict=True))
         con.execute("SET TimeZone='UTC'")
+        ids = sorted(providers.get_column("provider_id").unique().drop_nulls().to_list())
+        self.provider = pl.Enum(ids)
+        codes = pl.Series(range(len(ids)), dtype=pl.UInt32)
+        self._ids = pl.Series(ids, dtype=pl.String)
+        con.register(_LOGINS, providers.select(
+            "user_id",
+            pl.col("provider_id").replace_strict(self._ids, codes, default=None)
+            .alias("provider_code"),
+        ).drop_nulls().unique())
+        actions = (self.con.sql(
+            "SELECT DISTINCT action FROM staging.events WHERE event_time >= $start "
+            "AND event_time < $end", params=self.params).pl()
+            if self.present else pl.DataFrame(schema={"action": pl.String}))
+        con.register(_ACTIONS, categorize(actions.lazy(), action_map.lazy()).select(
+            "action", pl.col("category").to_physical().cast(pl.UInt8).alias("category_code"),
+        ).collect())
 
     def counts(self) -> pl.DataFrame:
         """One row per login with events in the window: ``user_id``, ``n``."""
@@ -107,11 +139,31 @@ class EventReader:
         ).pl()
 
     def __call__(self, users: list[str]) -> pl.DataFrame:
-        schema = frames.EVENTS
+        schema = {"provider_id": self.provider, "event_time": frames.EVENTS["event_time"],
+                  "category": CATEGORY}
         if not self.present or not users:
-            return frames.empty(schema)
-        return self.con.sql(
-            f"SELECT {', '.join(schema)} FROM staging.events WHERE event_time >= $start "
-            "AND event_time < $end AND list_contains($users, user_id)",
+            return pl.DataFrame(schema=schema)
+        read = self.con.sql(
+            "SELECT l.provider_code, e.event_time, a.category_code FROM staging.events e "
+            f"JOIN {_LOGINS} l ON l.user_id = e.user_id "
+            f"LEFT JOIN {_ACTIONS} a ON a.action = e.action "
+            "WHERE e.event_time >= $start AND e.event_time < $end "
+            "AND list_contains($users, e.user_id)",
             params={**self.params, "users": users},
-        ).pl().cast(schema)  # type: ignore[arg-type]
+        ).pl()
+        return read.select(
+            pl.col("provider_code").replace_strict(
+                pl.Series(range(len(self._ids)), dtype=pl.UInt32), self._ids,
+                return_dtype=self.provider).alias("provider_id"),
+            pl.col("event_time").cast(schema["event_time"]),
+            # an action missing from the lookup (none: it holds every distinct action of
+            # the window) or a null one is "other", as categorize makes it
+            pl.col("category_code").fill_null(_OTHER).replace_strict(
+                pl.Series(range(len(CATEGORIES)), dtype=pl.UInt8), CATEGORY.categories,
+                return_dtype=CATEGORY).alias("category"),
+        )
+
+    def close(self) -> None:
+        """Drop the reader's registered lookups from the connection."""
+        for name in (_LOGINS, _ACTIONS):
+            self.con.unregister(name)

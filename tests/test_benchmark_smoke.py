@@ -57,11 +57,11 @@ def _batches_change_nothing(warehouse: Path) -> None:
         loaded = loaded_range(st["events"], cfg)
         assert loaded is not None
         dated = staged_for_days(con, *loaded)
-        reader = EventReader(con, *loaded)
+        reader = EventReader(con, *loaded, st["providers"], st["action_map"])
         counts = reader.counts()
         read = provider_day_read(reader, counts, st["providers"], dated["schedule"],
-                                 dated["time_off"], dated["inbox"], st["action_map"], cfg,
-                                 loaded, batch_events=1)
+                                 dated["time_off"], dated["inbox"], cfg, loaded,
+                                 batch_events=1)
     finally:
         con.close()
     args = (st["events"], st["providers"], st["schedule"], st["time_off"], st["inbox"],

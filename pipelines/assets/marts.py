@@ -136,9 +136,12 @@ def _compute(con: duckdb.DuckDBPyConnection, cfg: Config, roster: dict[str, pl.D
     ``roster`` holds the staged providers and action map. The events are read one batch
     of providers at a time, which bounds the memory of a full rebuild."""
     st = staged_for_days(con, lo, hi)
-    events = EventReader(con, lo, hi)
-    return provider_day_read(events, events.counts(), roster["providers"], st["schedule"],
-                             st["time_off"], st["inbox"], roster["action_map"], cfg, (lo, hi))
+    events = EventReader(con, lo, hi, roster["providers"], roster["action_map"])
+    try:
+        return provider_day_read(events, events.counts(), roster["providers"],
+                                 st["schedule"], st["time_off"], st["inbox"], cfg, (lo, hi))
+    finally:
+        events.close()
 
 
 def _day_and_context(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

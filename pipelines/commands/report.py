@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from metrics.cost import CostInputs
-from pipelines.report import ReportError, build_leader_report, build_provider_page
 from schemas.config import ConfigError, load_config
 
 
@@ -77,6 +76,10 @@ def command(
         raise click.ClickException(str(e)) from None
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    # Imported here: Altair takes about 0.2 s to import, which every other ehrlog command
+    # (run, backfill, ...) would pay at start otherwise.
+    from pipelines.report import ReportError, build_leader_report, build_provider_page
+
     try:
         if provider_id is not None:
             path = build_provider_page(warehouse, out_dir, provider_id, config=config,
