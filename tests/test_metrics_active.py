@@ -480,3 +480,53 @@ def test_provider_starting_after_the_loaded_range_has_no_rows():
     day = run_day(evs, roster(prov("P1"), prov("LATE", start="2026-04-01")))
     assert day.filter(pl.col("provider_id") == "LATE").height == 0
     assert day.filter(pl.col("provider_id") == "P1").height == 2
+
+
+def _instants_frame(providers: list[str], rows: list[tuple[str, dt.datetime, str]]
+                    ) -> pl.DataFrame:
+    from metrics.categories import CATEGORY
+
+    return pl.DataFrame(rows, schema={"provider_id": pl.String,
+                                      "event_time": pl.Datetime("us", "UTC"),
+                                      "category": pl.String}, orient="row").with_columns(
+        pl.col("provider_id").cast(pl.Enum(providers)), pl.col("category").cast(CATEGORY))
+
+
+def test_provider_instants_sort_key_is_exact_in_64_and_128_bits():
+    """Both sort keys give one row per provider and instant, the higher-ranked category
+    kept, instants in order: a batch spanning one day (64-bit key) and one of 2,000
+    provider codes spanning three centuries (too wide for 64 bits: the 128-bit key)."""
+    from metrics.active import _sort_key, provider_instants
+
+    utc = dt.UTC
+    narrow = [
+        ("p2", dt.datetime(2026, 3, 2, 9, 0, 1, tzinfo=utc), "other"),
+        ("p1", dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=utc), "inbox"),
+        ("p2", dt.datetime(2026, 3, 2, 9, 0, 1, tzinfo=utc), "orders"),
+        ("p1", dt.datetime(2026, 3, 2, 8, 59, 59, 999999, tzinfo=utc), "other"),
+        ("p1", dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=utc), "notes"),
+    ]
+    wide = [
+        ("p1999", dt.datetime(2200, 1, 1, tzinfo=utc), "other"),
+        ("p0", dt.datetime(1900, 1, 1, tzinfo=utc), "chart_review"),
+        ("p1999", dt.datetime(1900, 1, 1, tzinfo=utc), "other"),
+        ("p1999", dt.datetime(2200, 1, 1, tzinfo=utc), "prescriptions"),
+        ("p0", dt.datetime(2200, 1, 1, tzinfo=utc), "notes"),
+    ]
+    many = [f"p{i}" for i in range(2000)]
+    cases = [(["p1", "p2"], narrow, pl.UInt64), (many, wide, pl.Int128)]
+    expected = [
+        [("p1", dt.datetime(2026, 3, 2, 8, 59, 59, 999999, tzinfo=utc), "other"),
+         ("p1", dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=utc), "notes"),
+         ("p2", dt.datetime(2026, 3, 2, 9, 0, 1, tzinfo=utc), "orders")],
+        [("p0", dt.datetime(1900, 1, 1, tzinfo=utc), "chart_review"),
+         ("p0", dt.datetime(2200, 1, 1, tzinfo=utc), "notes"),
+         ("p1999", dt.datetime(1900, 1, 1, tzinfo=utc), "other"),
+         ("p1999", dt.datetime(2200, 1, 1, tzinfo=utc), "prescriptions")],
+    ]
+    for (providers, rows, dtype), want in zip(cases, expected, strict=True):
+        frame = _instants_frame(providers, rows)
+        assert frame.select(_sort_key(frame)).to_series().dtype == dtype
+        out = provider_instants(frame.lazy()).collect()
+        got = [(str(p), t, str(c)) for p, t, c in out.iter_rows()]
+        assert got == want
