@@ -1,4 +1,5 @@
-"""Work ahead in a background thread: overlap DuckDB's reading with Polars' or GX's work.
+"""Work ahead in a background thread: overlap DuckDB's reading with Polars' or GX's work;
+run a few independent Polars computations at a time (:func:`concurrently`).
 
 DuckDB releases the GIL while it executes, so a query run in a worker thread proceeds
 while the caller computes on what the previous one gave. On the two-core machine neither
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -96,3 +99,27 @@ def _work(source: Iterator, q: queue.Queue, stop: threading.Event) -> None:
         close = getattr(source, "close", None)
         if close is not None:
             close()
+
+
+def concurrently(calls: Iterable[Callable[[], T]], workers: int = 2) -> Iterator[T]:
+    """The results of ``calls``, in order, with up to ``workers`` of them running at a
+    time in a pool of threads (Polars releases the GIL while a query runs, so two
+    queries overlap the single-threaded parts of each other).
+
+    ``calls`` is consumed only as results are taken: at most ``workers`` calls have
+    started and not been returned. The first error is raised at its call's turn; the
+    calls already running then finish before it propagates.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, workers),
+                            thread_name_prefix="ehrlog-concurrently") as pool:
+        running: deque[Future[T]] = deque()
+        try:
+            for call in calls:
+                running.append(pool.submit(call))
+                if len(running) >= workers:
+                    yield running.popleft().result()
+            while running:
+                yield running.popleft().result()
+        finally:
+            for future in running:
+                future.cancel()

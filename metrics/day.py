@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import polars as pl
 
 from metrics.active import active_pieces, active_sessions, provider_events, provider_instants
-from metrics.ahead import ahead
+from metrics.ahead import ahead, concurrently
 from metrics.intervals import overlap_with_interval, overlap_with_union
 from metrics.ranges import provider_grid, provider_ranges
 from metrics.schedule import KEYS, counted, scheduled_day, slot_pieces, slot_union, window_union
@@ -94,6 +95,11 @@ def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
 #: 4.4 s with batches of 500,000 events, 3.8 s with 1,000,000 (0.8 GB peak) and 3.7 s
 #: with 2,000,000 (1.0 GB peak) (docs/performance.md).
 BATCH_EVENTS = 1_000_000
+#: Batches of providers :func:`provider_day_read` computes at a time. On the two-core
+#: machine one batch at a time kept 1.6 cores busy and two kept 1.8: a full rebuild of
+#: 30 million events took 4.5 s instead of 5.1-5.4 s, for 0.2 GB more memory (three
+#: gained nothing more; docs/performance.md).
+DAY_WORKERS = 2
 
 
 def user_counts(events: pl.DataFrame) -> pl.DataFrame:
@@ -161,25 +167,33 @@ def provider_day_read(
     cfg: Config,
     loaded: tuple[dt.date, dt.date],
     batch_events: int = BATCH_EVENTS,
+    workers: int = DAY_WORKERS,
 ) -> pl.DataFrame:
     """:func:`provider_day` with the events read one batch of providers at a time:
     ``read_events(user_ids)`` returns the events of those logins already joined to their
     providers and categorized, in any order (the input of
     :func:`metrics.active.provider_instants`: ``provider_id``, ``event_time``,
     ``category``; :class:`pipelines.day_inputs.EventReader` reads them so), ``counts``
-    the events per login (:func:`user_counts`). At most three batches of events are in
-    memory at a time: the next batch is read in a worker thread while this one is
-    computed (:class:`metrics.ahead.ahead`)."""
+    the events per login (:func:`user_counts`).
+
+    The next batch is read in a worker thread (:class:`metrics.ahead.ahead`) while
+    ``workers`` batches are computed at a time (:func:`metrics.ahead.concurrently`), so
+    at most ``workers`` + 2 batches of events are in memory at a time. Batches are
+    independent, so the result is the same for any ``workers``."""
     batches = provider_batches(counts, providers, batch_events) or [[]]
     parts = _split_others(batches, providers, schedule, time_off, inbox)
     logins = [sorted(prov.get_column("user_id").unique().to_list()) for prov, *_ in parts]
-    # DuckDB reads the next batch while Polars computes this one: each leaves part of the
-    # two cores idle (docs/performance.md)
+
+    def day_of(events: pl.DataFrame, frames: tuple[pl.DataFrame, ...]) -> pl.DataFrame:
+        return _provider_day(provider_instants(events.lazy()), *frames, cfg, loaded)
+
+    # DuckDB reads the next batch while Polars computes: neither alone, nor one Polars
+    # query at a time, keeps both cores busy (docs/performance.md)
     with ahead(read_events(users) for users in logins) as batch_events_read:
-        return _concat([
-            _provider_day(provider_instants(events.lazy()), prov, *rest, cfg, loaded)
-            for events, (prov, *rest) in zip(batch_events_read, parts, strict=True)
-        ])
+        return _concat(list(concurrently(
+            (partial(day_of, events, frames)
+             for events, frames in zip(batch_events_read, parts, strict=True)),
+            workers)))
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:

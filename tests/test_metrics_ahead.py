@@ -95,3 +95,61 @@ def test_leaving_a_with_block_early_stops_the_worker():
 
 def test_an_empty_source_gives_nothing():
     assert list(ahead(iter([]))) == []
+
+
+def test_concurrently_keeps_order_and_runs_at_most_workers_calls_at_once():
+    from metrics.ahead import concurrently
+
+    lock, state = threading.Lock(), {"busy": 0, "peak": 0, "started": 0}
+    both_running = threading.Barrier(2, timeout=5)
+
+    def call(i: int):
+        def run() -> int:
+            with lock:
+                state["busy"] += 1
+                state["peak"] = max(state["peak"], state["busy"])
+            if i < 2:
+                both_running.wait()  # the first two calls really run at the same time
+            time.sleep(0.01 * (5 - i))  # later calls finish sooner: order is the caller's
+            with lock:
+                state["busy"] -= 1
+            return i * i
+        return run
+
+    def calls():
+        for i in range(5):
+            state["started"] += 1
+            yield call(i)
+
+    results = concurrently(calls(), workers=2)
+    assert next(results) == 0
+    assert state["started"] == 2  # calls are taken only as results are
+    assert list(results) == [1, 4, 9, 16]
+    assert state["peak"] == 2
+
+
+def test_concurrently_raises_a_calls_error_at_its_turn():
+    from metrics.ahead import concurrently
+
+    def boom() -> int:
+        raise ValueError("batch 1 failed")
+
+    results = concurrently(iter([lambda: 1, boom, lambda: 3]), workers=2)
+    assert next(results) == 1
+    with pytest.raises(ValueError, match="batch 1 failed"):
+        next(results)
+
+
+def test_concurrently_with_one_worker_runs_calls_one_by_one():
+    from metrics.ahead import concurrently
+
+    seen: list[int] = []
+
+    def call(i: int):
+        def run() -> int:
+            seen.append(i)
+            return i
+        return run
+
+    assert list(concurrently((call(i) for i in range(3)), workers=1)) == [0, 1, 2]
+    assert seen == [0, 1, 2]
