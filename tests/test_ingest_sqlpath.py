@@ -173,9 +173,15 @@ def test_sql_path_redelivery_like_the_polars_path(
 
 @pytest.mark.parametrize("tz", ["Europe/Dublin", "Australia/Lord_Howe", "America/Havana",
                                 "Africa/Casablanca", "Asia/Kathmandu"])
+@pytest.mark.parametrize("stats_hours", [sqlpath.MAX_STATS_HOURS, 10**6],
+                         ids=["hours-scanned", "hours-from-statistics"])
 def test_sql_path_reads_local_times_like_the_polars_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: list[str], tz: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: list[str], tz: str,
+    stats_hours: int,
 ) -> None:
+    # The file spans 26,000 hours: past MAX_STATS_HOURS its hours are scanned, below it
+    # every hour of the span comes from its statistics.
+    monkeypatch.setattr(sqlpath, "MAX_STATS_HOURS", stats_hours)
     times = pl.datetime_range(T(2024, 1, 1), T(2026, 3, 9), interval="37m", eager=True)
     n = times.len()
     folder = tmp_path / "d"
@@ -309,3 +315,31 @@ def test_no_character_polars_trims_counts_as_kept_by_the_sql_path() -> None:
     kept = {r[0] for r in con.execute(
         f"SELECT u FROM range(1, 12544) t(u) WHERE {sqlpath._KEPT.format(u='u')}").fetchall()}
     assert not trimmed & kept
+
+
+def test_hours_of_a_file_come_from_its_statistics_or_a_scan(tmp_path: Path) -> None:
+    """With statistics, every hour from the first time to the last (clipped to [lo, hi]):
+    a superset of the hours present; without, exactly the hours present."""
+    times = [dt.datetime(2026, 3, 8, 1, 30), dt.datetime(2026, 3, 8, 3, 10),
+             dt.datetime(2026, 3, 9, 10, 0), dt.datetime(2026, 3, 9, 10, 59, 59)]
+    frame = pl.DataFrame({"event_time": times})
+    with_stats, without = tmp_path / "with.parquet", tmp_path / "without.parquet"
+    frame.write_parquet(with_stats)
+    frame.write_parquet(without, statistics=False)
+    con = duckdb.connect()
+    try:
+        lo, hi = dt.datetime(2000, 1, 1), dt.datetime(2100, 1, 1)
+        hours = sqlpath._hours_of(con, with_stats, "event_time", lo, hi).to_list()
+        assert len(hours) == 34  # 01:00 on the 8th .. 10:00 on the 9th
+        assert hours[0] == dt.datetime(2026, 3, 8, 1) and hours[-1] == dt.datetime(2026, 3, 9, 10)
+        assert {t.replace(minute=0, second=0) for t in times} <= set(hours)
+        scanned = sqlpath._hours_of(con, without, "event_time", lo, hi).sort().to_list()
+        assert scanned == [dt.datetime(2026, 3, 8, 1), dt.datetime(2026, 3, 8, 3),
+                           dt.datetime(2026, 3, 9, 10)]
+        clipped = sqlpath._hours_of(con, with_stats, "event_time",
+                                    dt.datetime(2026, 3, 9, 9, 15), hi).to_list()
+        assert clipped == [dt.datetime(2026, 3, 9, 9), dt.datetime(2026, 3, 9, 10)]
+        assert sqlpath._hours_of(con, with_stats, "event_time", lo,
+                                 dt.datetime(2026, 3, 1)).to_list() == []
+    finally:
+        con.close()

@@ -268,9 +268,7 @@ def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKin
         hi = rules.latest_appointment.replace(tzinfo=None) + dt.timedelta(days=2)
         for col, cls in classes.items():
             if cls == NAIVE:
-                found = cur.sql(f"SELECT DISTINCT date_trunc('hour', {col}) AS hour "
-                                "FROM read_parquet($path)", params={"path": str(f.path)}).pl()
-                hours.add(cur, found["hour"], lo, hi)
+                hours.add(cur, _hours_of(cur, f.path, col, lo, hi), lo, hi)
         hours.register(cur)
         params = {**part.params, "earliest": rules.earliest,
                   "latest_activity": rules.latest_activity,
@@ -287,6 +285,42 @@ def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKin
     part = ParquetPart(i, kind, f.path, f.name, classes, rows, unclean.len(),
                        _ids_present(cur, f.path, classes))
     return part, unclean.cast(pl.Int64)
+
+
+#: Most hours :func:`_hours_of` takes from a file's statistics (two years and a bit).
+MAX_STATS_HOURS = 20_000
+
+
+def _hours_of(cur: duckdb.DuckDBPyConnection, path: Path, col: str, lo: dt.datetime,
+              hi: dt.datetime) -> pl.Series:
+    """The local hours (naive) that the times of ``col`` may fall in, within [lo, hi].
+
+    Every hour from the file's smallest to its largest time when its Parquet statistics
+    give both for every row group and that span, clipped to [lo, hi], holds at most
+    :data:`MAX_STATS_HOURS` hours: a superset of the hours present, read from the file's
+    footer (30 million events: 0.01 s against 0.3 s for the scan; the offsets of the
+    extra hours cost less than that, docs/performance.md). Otherwise the distinct hours
+    of the times, by a scan of the column.
+    """
+    try:
+        rows = cur.execute(
+            "SELECT min(stats_min_value::TIMESTAMP), max(stats_max_value::TIMESTAMP), "
+            "count(*) FILTER (WHERE stats_min_value IS NULL OR stats_max_value IS NULL) "
+            "FROM parquet_metadata($path) WHERE path_in_schema = $col",
+            {"path": str(path), "col": col}).fetchall()
+    except duckdb.Error:
+        rows = []
+    if rows and rows[0][0] is not None and rows[0][1] is not None and rows[0][2] == 0:
+        first = max(rows[0][0], lo).replace(minute=0, second=0, microsecond=0)
+        last = min(rows[0][1], hi)
+        if first > last:
+            return pl.Series("hour", [], pl.Datetime("us"))
+        if (last - first) // dt.timedelta(hours=1) < MAX_STATS_HOURS:
+            return pl.datetime_range(first, last, "1h", time_unit="us", eager=True,
+                                     ).alias("hour")
+    found = cur.sql(f"SELECT DISTINCT date_trunc('hour', {col}) AS hour "
+                    "FROM read_parquet($path)", params={"path": str(path)}).pl()
+    return found["hour"]
 
 
 def _ids_present(cur: duckdb.DuckDBPyConnection, path: Path, classes: dict[str, str]) -> bool:
