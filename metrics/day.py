@@ -91,10 +91,12 @@ def vacation_dates(time_off: pl.LazyFrame, cfg: Config) -> pl.LazyFrame:
 
 
 #: Events per batch of providers in :func:`provider_day`. Batches bound its working memory
-#: whatever the size of the extract. A full rebuild of 10 million events (best of 3) took
-#: 4.4 s with batches of 500,000 events, 3.8 s with 1,000,000 (0.8 GB peak) and 3.7 s
-#: with 2,000,000 (1.0 GB peak) (docs/performance.md).
-BATCH_EVENTS = 1_000_000
+#: whatever the size of the extract. Reading the batches from the warehouse, two at a time
+#: (:data:`DAY_WORKERS`), a full rebuild of 30 million events took 5.9-6.0 s with batches
+#: of 500,000 events, 4.5-4.9 s with 1,000,000 (1.2 GB peak of the process), 4.1-4.2 s
+#: with 2,000,000 (1.4 GB) and 3.9-4.3 s with 3 or 4 million (1.7-1.8 GB): each batch has
+#: fixed costs (docs/performance.md).
+BATCH_EVENTS = 2_000_000
 #: Batches of providers :func:`provider_day_read` computes at a time. On the two-core
 #: machine one batch at a time kept 1.6 cores busy and two kept 1.8: a full rebuild of
 #: 30 million events took 4.5 s instead of 5.1-5.4 s, for 0.2 GB more memory (three
