@@ -25,6 +25,7 @@ from schemas.contract import CATEGORIES
 MARGIN = dt.timedelta(days=2)
 _LOGINS, _ACTIONS = "_day_logins", "_day_actions"
 _OTHER = CATEGORIES.index("other")
+_CATEGORY_CODES = pl.Series(range(len(CATEGORIES)), dtype=pl.UInt8)
 
 _TIMED = {  # kind: (schema, instant column, order)
     "schedule": (frames.SCHEDULE, "start_time", "appointment_id"),
@@ -113,11 +114,11 @@ class EventReader:
         con.execute("SET TimeZone='UTC'")
         ids = sorted(providers.get_column("provider_id").unique().drop_nulls().to_list())
         self.provider = pl.Enum(ids)
-        codes = pl.Series(range(len(ids)), dtype=pl.UInt32)
         self._ids = pl.Series(ids, dtype=pl.String)
+        self._codes = pl.Series(range(len(ids)), dtype=pl.UInt32)
         con.register(_LOGINS, providers.select(
             "user_id",
-            pl.col("provider_id").replace_strict(self._ids, codes, default=None)
+            pl.col("provider_id").replace_strict(self._ids, self._codes, default=None)
             .alias("provider_code"),
         ).drop_nulls().unique())
         actions = (self.con.sql(
@@ -153,14 +154,13 @@ class EventReader:
         ).pl()
         return read.select(
             pl.col("provider_code").replace_strict(
-                pl.Series(range(len(self._ids)), dtype=pl.UInt32), self._ids,
-                return_dtype=self.provider).alias("provider_id"),
+                self._codes, self._ids, return_dtype=self.provider).alias("provider_id"),
             pl.col("event_time").cast(schema["event_time"]),
             # an action missing from the lookup (none: it holds every distinct action of
             # the window) or a null one is "other", as categorize makes it
             pl.col("category_code").fill_null(_OTHER).replace_strict(
-                pl.Series(range(len(CATEGORIES)), dtype=pl.UInt8), CATEGORY.categories,
-                return_dtype=CATEGORY).alias("category"),
+                _CATEGORY_CODES, CATEGORY.categories, return_dtype=CATEGORY)
+            .alias("category"),
         )
 
     def close(self) -> None:
