@@ -27,8 +27,8 @@ from pipelines.warehouse import WORK_TAG, WarehouseResource
 from schemas.config import load_config
 
 #: Dagster's switch for recording a run's planned materializations of a partition range
-#: as one event per asset instead of one per partition (365 for a year's delivery, about
-#: 2 ms each in the event log). Its cost: a failed run does not mark the range's
+#: as one event per asset instead of one per partition (367 for a year's delivery, about
+#: 1-2 ms each in the event log). Its cost: a failed run does not mark the range's
 #: partitions failed in the instance, and the runs here use a throwaway (ephemeral)
 #: instance, so nothing reads that mark (docs/performance.md, "Fixed costs").
 SUBSET_PLANNED_EVENTS = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"

@@ -316,8 +316,8 @@ def _hours_of(cur: duckdb.DuckDBPyConnection, path: Path, col: str, lo: dt.datet
         if first > last:
             return pl.Series("hour", [], pl.Datetime("us"))
         if (last - first) // dt.timedelta(hours=1) < MAX_STATS_HOURS:
-            return pl.datetime_range(first, last, "1h", time_unit="us", eager=True,
-                                     ).alias("hour")
+            return pl.datetime_range(first, last, "1h", time_unit="us",
+                                     eager=True).alias("hour")
     found = cur.sql(f"SELECT DISTINCT date_trunc('hour', {col}) AS hour "
                     "FROM read_parquet($path)", params={"path": str(path)}).pl()
     return found["hour"]
