@@ -60,7 +60,8 @@ ALLOWED: dict[str, set[str]] = {
     # and fragments built from those and from contract constants (enum spellings).
     "sqlpath.py": {
         "', '.join(exprs)", "HOURS", "RECORD", "SKIP", "_HMAC_MAP.format(i=self.i)", "col",
-        "first", "part.clean(rules)", "part.joins(list(classes))", "part.source()", "self.i",
+        "first", "part.joins(list(classes))", "part.source()", "self.i", "record",
+        "term", "' AND '.join(joined)", "' UNION '.join(scans)", "self.joins(list(self.classes))",
         "self.joins(joined)", "self.source()",
     },
     "tables.py": {"schema", "t.qualified", "cols", "c", "_literal(t.comment)",
