@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.contract import KINDS, ExtractKind
+from schemas.gx_import import import_gx
 
 #: Kinds without which no mart can be computed: an empty staged table fails the suite.
 REQUIRED_KINDS = ("providers", "events", "schedule")
@@ -74,7 +75,7 @@ RESULT_FORMAT = "BASIC"
 
 def suite_for(kind: ExtractKind) -> Any:
     """The expectation suite of one extract kind."""
-    import great_expectations as gx
+    gx = import_gx()
     import great_expectations.expectations as gxe
 
     suite = gx.ExpectationSuite(name=f"staging_{kind.name}")
@@ -199,7 +200,7 @@ def _error_of(info: Any) -> str | None:
 
 def _gx_context() -> Any:
     os.environ.setdefault("TQDM_DISABLE", "1")
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -238,7 +239,7 @@ class DeliveryValidation:
     """
 
     def __init__(self, kind_name: str, *, fingerprint: bool | None = None) -> None:
-        import great_expectations as gx
+        gx = import_gx()
 
         self.kind = kind_name
         self.fingerprint = FINGERPRINT_BATCHES if fingerprint is None else fingerprint
