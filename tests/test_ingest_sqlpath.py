@@ -343,3 +343,52 @@ def test_hours_of_a_file_come_from_its_statistics_or_a_scan(tmp_path: Path) -> N
                                  dt.datetime(2026, 3, 1)).to_list() == []
     finally:
         con.close()
+
+
+def test_column_terms_are_never_null_and_their_scans_find_every_unclean_row(
+        tmp_path: Path) -> None:
+    # ``unclean`` selects a column term's rejected rows by ``NOT term``, which would take
+    # a NULL term for clean: every column term must be TRUE or FALSE on every row of
+    # every messy file, and the scans together must find the rows the single predicate
+    # over all terms rejects.
+    from pipelines.ingest.discover import discover
+    from pipelines.ingest.validate import Rules
+
+    folder = _messy_delivery(tmp_path / "d")
+    rules = Rules.from_config(Config(), RUN_TIME)
+    params = {"earliest": rules.earliest, "latest_activity": rules.latest_activity,
+              "latest_appointment": rules.latest_appointment}
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    hours = HourOffsets(Config().timezone)
+    checked = 0
+    for i, f in enumerate(discover(folder)[0]):
+        extract = open_extract(f, KINDS[f.kind], ())
+        classes = sqlpath.plan(extract, KINDS[f.kind])
+        assert classes is not None, f.name
+        part = sqlpath.ParquetPart(i, KINDS[f.kind], f.path, f.name, classes, 0, 0)
+        for col, cls in classes.items():
+            if cls == sqlpath.NAIVE:
+                hours.add(con, con.sql(f"SELECT DISTINCT date_trunc('hour', {col}) AS hour "
+                                       "FROM read_parquet($path)",
+                                       params={"path": str(f.path)}).pl()["hour"],
+                          T(1900, 1, 1), T(2100, 1, 1))
+        hours.register(con)
+        alone, joined = part.terms()
+        for term in alone:
+            sql = f"SELECT count(*) FROM {part.source()} WHERE ({term}) IS NULL"
+            nulls = con.execute(sql, sqlpath.used(sql, {**part.params, **params})).fetchall()
+            assert nulls == [(0,)], (f.name, term[:60])
+            checked += 1
+        everything = " AND ".join([*alone, *joined])
+        sql = (f"SELECT src.file_row_number + 1 AS r FROM {part.source()}"
+               f"{part.joins(list(classes))} "
+               f"WHERE CASE WHEN {everything} THEN FALSE ELSE TRUE END ORDER BY r")
+        expected = [r[0] for r in con.execute(sql, sqlpath.used(sql, {**part.params, **params})
+                                              ).fetchall()]
+        sql = part.unclean()
+        got = [r[0] for r in con.execute(sql, sqlpath.used(sql, {**part.params, **params})
+                                         ).fetchall()]
+        assert got == expected, f.name
+        assert expected, f.name  # every messy file has rows to reject
+    assert checked > 25
