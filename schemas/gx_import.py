@@ -29,8 +29,13 @@ def defer(name: str) -> None:
     if name in sys.modules:
         return
     parent, _, child = name.rpartition(".")
-    spec = importlib.util.find_spec(name)  # imports the parent package
-    if not parent or spec is None or spec.loader is None:
+    if not parent:
+        return
+    try:
+        spec = importlib.util.find_spec(name)  # imports the parent package
+    except ModuleNotFoundError:  # the parent package is not installed
+        return
+    if spec is None or spec.loader is None:
         return
     loader = importlib.util.LazyLoader(spec.loader)
     spec.loader = loader

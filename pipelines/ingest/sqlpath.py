@@ -208,8 +208,6 @@ class ParquetPart:
         if joined:
             scans.append(f"SELECT {record} FROM {self.source()}{self.joins(list(self.classes))} "
                          f"WHERE CASE WHEN {' AND '.join(joined)} THEN FALSE ELSE TRUE END")
-        if not scans:
-            scans.append(f"SELECT {record} FROM {self.source()} WHERE FALSE")
         return f"SELECT {RECORD} FROM ({' UNION '.join(scans)}) ORDER BY {RECORD}"
 
     def joins(self, cols: list[str]) -> str:
