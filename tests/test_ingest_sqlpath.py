@@ -367,12 +367,10 @@ def test_column_terms_are_never_null_and_their_scans_find_every_unclean_row(
         classes = sqlpath.plan(extract, KINDS[f.kind])
         assert classes is not None, f.name
         part = sqlpath.ParquetPart(i, KINDS[f.kind], f.path, f.name, classes, 0, 0)
+        lo, hi = T(1900, 1, 1), T(2100, 1, 1)
         for col, cls in classes.items():
             if cls == sqlpath.NAIVE:
-                hours.add(con, con.sql(f"SELECT DISTINCT date_trunc('hour', {col}) AS hour "
-                                       "FROM read_parquet($path)",
-                                       params={"path": str(f.path)}).pl()["hour"],
-                          T(1900, 1, 1), T(2100, 1, 1))
+                hours.add(con, sqlpath._hours_of(con, f.path, col, lo, hi), lo, hi)
         hours.register(con)
         alone, joined = part.terms()
         for term in alone:
