@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import shutil
@@ -117,13 +116,19 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _best(fn, repeats: int) -> tuple[float, object]:
-    best, out = math.inf, None
-    for _ in range(repeats):
+def _runs(fn, repeats: int) -> tuple[list[float], object]:
+    """The wall time of each of ``repeats`` calls of ``fn`` (at least one), and its result."""
+    times, out = [], None
+    for _ in range(max(repeats, 1)):
         t0 = time.perf_counter()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        times.append(time.perf_counter() - t0)
+    return times, out
+
+
+def _best(fn, repeats: int) -> tuple[float, object]:
+    times, out = _runs(fn, repeats)
+    return min(times), out
 
 
 class _RssSampler:
@@ -384,7 +389,7 @@ def run_floor(manifest: dict, repeats: int) -> dict:
 
 
 def run_references(manifest: dict, repeats: int, n_iterrows: int = ITERROWS_EVENTS,
-                   n_vectorized: int = VECTORIZED_EVENTS, iterrows_repeats: int = 1) -> dict:
+                   n_vectorized: int = VECTORIZED_EVENTS, iterrows_repeats: int = 2) -> dict:
     """The iterrows peer (fastest of ``iterrows_repeats`` runs, every run recorded) and
     vectorized pandas (fastest of ``repeats``), per event, checked to agree."""
     folder = _folder(manifest)
@@ -393,11 +398,8 @@ def run_references(manifest: dict, repeats: int, n_iterrows: int = ITERROWS_EVEN
     sub = references.load_subset(folder, n_vec)
     n_iter = min(n_iterrows, n_vec)
     small = {**sub, "events": sub["events"].head(n_iter)}
-    iter_runs = []
-    for _ in range(max(iterrows_repeats, 1)):
-        t0 = time.perf_counter()
-        r_iter = references.iterrows_active_wow(**small)
-        iter_runs.append(time.perf_counter() - t0)
+    iter_runs, r_iter = _runs(lambda: references.iterrows_active_wow(**small),
+                              iterrows_repeats)
     s_iter = min(iter_runs)
     s_vec_small, r_vec_small = _best(lambda: references.vectorized_active_wow(**small), repeats)
     s_vec, r_vec = _best(lambda: references.vectorized_active_wow(**sub), repeats)
