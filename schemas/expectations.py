@@ -29,9 +29,10 @@ Python's memory is therefore bounded by the chunk size, whatever the delivery si
 (DuckDB's by its memory limit). GX fingerprints every pandas batch under 1 GB by hashing
 all of it, only to label the batch in its result; that hashing doubled the validation
 time, so it is switched off while a delivery is validated (:data:`FINGERPRINT_BATCHES`,
-:func:`batch_fingerprints`). Chunks keep pandas' default dtypes: GX's pandas engine is
-two orders of magnitude slower on ``pd.ArrowDtype`` columns. Measured with
-``benchmarks/gx_cost.py``; figures in ``docs/operations.md``.
+:func:`batch_fingerprints`). The chunks are pandas frames of Arrow-backed columns
+(``pd.ArrowDtype``, ``pipelines.checks._stream``): no Python object per value. Measured
+with ``benchmarks/gx_cost.py``; figures in ``docs/operations.md`` and
+``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ REQUIRED_KINDS = ("providers", "events", "schedule")
 #: Staged names of contract columns (patient ids are staged hashed).
 STAGED_NAME = {"patient_id": "patient_hash"}
 
-#: Rows of one chunk handed to GX (and duplicated-key rows per batch).
-CHUNK_ROWS = 500_000
+#: Rows of one chunk handed to GX (and duplicated-key rows per batch). GX pays a fixed
+#: cost per validation of a chunk: on 30 million staged events the check took 1.9-2.3 s
+#: with chunks of 2 million rows against 2.3-2.7 s with 500,000, for about 0.15 GB more
+#: at its peak (docs/performance.md, "The GX check of the events").
+CHUNK_ROWS = 2_000_000
 
 #: GX's batch fingerprint (an md5 of ``pandas.util.hash_pandas_object`` of the whole
 #: batch, stored in the result's batch markers) is metadata nobody here reads; False
