@@ -86,6 +86,10 @@ def build(db: Path, rows: int) -> float:
     try:
         ensure_schema(con)
         con.execute("DELETE FROM staging.events")
+        con.execute("DELETE FROM raw.files")
+        con.execute("INSERT INTO raw.files (delivery_id, kind, file_name, rows, file_id) "
+                    "VALUES ($delivery, 'events', 'events.parquet', $rows, 1)",
+                    {"rows": rows, "delivery": DELIVERY})
         con.execute("""
             INSERT INTO staging.events
             SELECT 'U' || (10000 + (i * 33) // $rows)::VARCHAR,
@@ -94,8 +98,8 @@ def build(db: Path, rows: int) -> float:
                    'E' || lpad(i::VARCHAR, 17, '0'),
                    sha256(i::VARCHAR),
                    'WS-' || (hash(i + 7) % 168)::VARCHAR,
-                   NULL, $delivery, 'events.parquet', i + 1
-            FROM range($rows) AS t(i)""", {"rows": rows, "delivery": DELIVERY})
+                   NULL, 1, i + 1
+            FROM range($rows) AS t(i)""", {"rows": rows})
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -124,7 +128,8 @@ def _before(con) -> tuple[bool, list[str], int]:
     from schemas.contract import KINDS
     from schemas.expectations import suite_for
 
-    frame = con.sql("SELECT * FROM staging.events WHERE delivery_id = ?",
+    frame = con.sql("SELECT * FROM staging.events WHERE file_id IN "
+                    "(SELECT file_id FROM raw.files WHERE delivery_id = ?)",
                     params=[DELIVERY]).to_arrow_table()
     con.sql("SELECT count(*) FROM staging.events").fetchall()
     context = gx.get_context(mode="ephemeral")

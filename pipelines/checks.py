@@ -15,6 +15,7 @@ from pipelines.assets.staging import QUARANTINE_KEY, STAGING_KINDS
 from pipelines.ingest import read_staged
 from pipelines.ingest.repeats import create_repeated
 from pipelines.ingest.staged import staged_action_counts
+from pipelines.ingest.tables import OF_DELIVERY
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource, work_key
 from schemas import expectations
@@ -72,9 +73,10 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
     found on a cursor of ``con`` in a worker thread while GX validates the rows.
     """
     chunk = chunk_rows or expectations.CHUNK_ROWS
+    of_delivery = {"delivery": delivery_id}
     rows, total = con.sql(
-        f"SELECT count(*) FILTER (WHERE delivery_id = ?), count(*) FROM staging.{kind}",
-        params=[delivery_id]).fetchall()[0]
+        f"SELECT count(*) FILTER (WHERE {OF_DELIVERY}), count(*) FROM staging.{kind}",
+        params=of_delivery).fetchall()[0]
     if rows == 0 and total > 0:
         return None
     validation = expectations.DeliveryValidation(kind, fingerprint=fingerprint)
@@ -87,8 +89,8 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
     try:
         if validation.columns:
             cols = ", ".join(validation.columns)
-            reader = con.sql(f"SELECT {cols} FROM staging.{kind} WHERE delivery_id = ?",
-                             params=[delivery_id]).to_arrow_reader(chunk)
+            reader = con.sql(f"SELECT {cols} FROM staging.{kind} WHERE {OF_DELIVERY}",
+                             params=of_delivery).to_arrow_reader(chunk)
             _stream(reader, validation.rows, lambda batches: _rebatch(batches, chunk))
         if keys is not None:
             _stream(keys, validation.duplicated_keys, lambda groups: _expand(groups, chunk),
@@ -123,11 +125,11 @@ def _duplicated_keys(cursor, keys: tuple[str, ...], kind: str, delivery_id: str,
     params = {"delivery": delivery_id}
     try:
         none = create_repeated(cursor, _TWICE, f"SELECT hash({cols}) AS _h FROM staging."
-                               f"{kind} WHERE delivery_id = $delivery AND ({present})",
+                               f"{kind} WHERE {OF_DELIVERY} AND ({present})",
                                params, rows) == 0
         reader = cursor.sql(
             f"""SELECT {cols}, count(*) AS {_OCCURRENCES} FROM staging.{kind}
-                WHERE delivery_id = $delivery AND ({present})
+                WHERE {OF_DELIVERY} AND ({present})
                   AND hash({cols}) IN (SELECT _h FROM {_TWICE})
                 GROUP BY ALL HAVING count(*) > 1{' LIMIT 0' if none else ''}""",
             params=params).to_arrow_reader(chunk)

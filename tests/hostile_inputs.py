@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from ingest_helpers import lineage
 
 from schemas.contract import KINDS, REASONS
 
@@ -85,7 +86,7 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Non
 def per_file_counts(con: duckdb.DuckDBPyConnection, kind: str, delivery_id: str,
                     file_name: str) -> tuple[int, int]:
     """(rows staged, rows quarantined) of one delivered file in one delivery."""
-    staged = scalar(con, f"SELECT count(*) FROM staging.{kind} "  # kind: a contract name
+    staged = scalar(con, f"SELECT count(*) FROM {lineage(kind)} "  # kind: a contract name
                     "WHERE delivery_id = ? AND source_file = ?", [delivery_id, file_name])
     quarantined = scalar(con, "SELECT count(*) FROM quarantine.rows "
                          "WHERE delivery_id = ? AND source_file = ?", [delivery_id, file_name])

@@ -65,12 +65,19 @@ def quarantined(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str, str
     ]
 
 
+def lineage(kind: str) -> str:
+    """SQL of ``staging.<kind>`` with each row's ``delivery_id`` and ``source_file``, from
+    its file's row in raw.files (as docs/data-handling.md tells analysts to join them)."""
+    return (f"(SELECT s.*, f.delivery_id, f.file_name AS source_file FROM staging.{kind} s "
+            "LEFT JOIN raw.files f ON f.file_id = s.file_id)")
+
+
 def staged_records(con: duckdb.DuckDBPyConnection, kind: str) -> list[tuple[str, int]]:
     """(source_file, source_record) of the staged rows of ``kind``."""
     return [
         (r[0], r[1])
         for r in con.execute(
-            f"SELECT source_file, source_record FROM staging.{kind} "
+            f"SELECT source_file, source_record FROM {lineage(kind)} "
             "ORDER BY source_file, source_record"
         ).fetchall()
     ]

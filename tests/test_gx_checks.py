@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_helpers import lineage
 
 from pipelines.checks import validate_staged
 from pipelines.ingest.tables import STAGING, ensure_schema
@@ -33,11 +34,14 @@ def con(tmp_path: Path):
 
 
 def _insert(con, kind: str, rows: list[dict], delivery: str = DELIVERY) -> None:
+    """Stage ``rows`` as the file ``<kind>.csv`` of ``delivery`` (a new row of raw.files)."""
+    file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM raw.files").fetchall()[0][0]
+    con.execute("INSERT INTO raw.files (delivery_id, kind, file_name, rows, file_id) "
+                "VALUES (?, ?, ?, ?, ?)", [delivery, kind, f"{kind}.csv", len(rows), file_id])
     cols = STAGING[kind].column_names
     marks = ", ".join("?" for _ in cols)
     for i, row in enumerate(rows):
-        values = {"delivery_id": delivery, "source_file": f"{kind}.csv", "source_record": i + 1,
-                  **row}
+        values = {"file_id": file_id, "source_record": i + 1, **row}
         con.execute(f"INSERT INTO staging.{kind} VALUES ({marks})",
                     [values.get(c) for c in cols])
 
@@ -51,7 +55,7 @@ def _event(i: int, **changes) -> dict:
 def _reference(con, kind: str) -> tuple[bool, list[str]]:
     """The whole suite on the whole delivery in one GX batch (GX orders the failures its
     own way; the chunked validation lists them in suite order: compared as sets)."""
-    frame = con.sql(f"SELECT * FROM staging.{kind} WHERE delivery_id = ?",
+    frame = con.sql(f"SELECT * FROM {lineage(kind)} WHERE delivery_id = ?",
                     params=[DELIVERY]).to_arrow_table().to_pandas()
     ok, failed = expectations.validate(kind, frame)
     return ok, sorted(failed)

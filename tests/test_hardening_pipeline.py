@@ -32,6 +32,7 @@ from hostile_inputs import (
     text_cells,
     write_file,
 )
+from ingest_helpers import lineage
 
 from pipelines.cli import cli
 from pipelines.ingest import normalize_action
@@ -287,7 +288,7 @@ def test_injection_strings_are_stored_verbatim_or_quarantined(hostile_run: Hosti
         assert one("SELECT category FROM staging.action_map WHERE action = ?",
                    normalize_action(INJ0)) == ("orders",)
         assert one("SELECT user_id, action, patient_hash, workstation_id, source_file "
-                   "FROM staging.events WHERE event_id = ?", "E-" + INJ1) == (
+                   f"FROM {lineage('events')} WHERE event_id = ?", "E-" + INJ1) == (
             INJ1, INJ0, _hash(INJ3), INJ2, f"events_{INJ0}.csv")
         assert one("SELECT provider_id, visit_type FROM staging.schedule "
                    "WHERE appointment_id = ?", INJ0) == (INJ0, INJ2)

@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
         # fragments of the new rows: contract column lists, parameters by placeholder only
         "accepted.sql(STAGING[kind].column_names)", "accepted.sql(['event_id'])",
         "accepted.sql(['user_id'])", "accepted.sql(cols)", "accepted.sql(list(KINDS[kind].key))",
-        "accepted.sql(list(cols))", "rows.sql(STAGING['providers'].column_names)",
+        "accepted.sql(list(cols))", "rows.sql(_new_row_names('providers'))",
         "rows.sql(cols)", "rows.sql(needed, True)", "self.rows.sql(inner)",
     },
     "newrows.py": {"NEW", "table"},
@@ -64,6 +64,8 @@ ALLOWED: dict[str, set[str]] = {
         "term", "' AND '.join(joined)", "' UNION '.join(scans)", "self.joins(list(self.classes))",
         "self.joins(joined)", "self.source()",
     },
+    # staging kinds of the layout, the old table's suffix (a constant), their columns
+    "upgrade.py": {"_OLD", "kind", "listed"},
     "tables.py": {"schema", "t.qualified", "cols", "c", "_literal(t.comment)",
                   "_literal(comment)", "col", "typ", "compression"},
 }

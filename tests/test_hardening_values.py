@@ -20,7 +20,7 @@ from hostile_inputs import (
     roster_csv,
     write_file,
 )
-from ingest_helpers import load, quarantined
+from ingest_helpers import lineage, load, quarantined
 
 UTC = dt.UTC
 EVENT_HEADER = ("event_id", "user_id", "event_time", "action")
@@ -203,7 +203,7 @@ def test_a_login_of_a_staged_provider_given_to_another_later(
     assert "(staging.providers)" in _conflicts(con)[0][4]
     assert con.execute(
         "SELECT provider_id, user_id, department, clinical_fte, delivery_id "
-        "FROM staging.providers ORDER BY 1, 2"
+        f"FROM {lineage('providers')} ORDER BY 1, 2"
     ).fetchall() == [("P1", "u1", "Surgery", 0.8, "d2"), ("P2", "u2", "Pediatrics", 0.5, "d1"),
                      ("P9", "u9", "M", 1.0, "d2")]
 
@@ -251,7 +251,7 @@ def test_redelivered_file_is_skipped_and_corrections_win_by_key(
                    delivery_id="d3")
     assert con.execute(
         "SELECT appointment_id, start_time, duration_minutes, delivery_id "
-        "FROM staging.schedule ORDER BY 1").fetchall() == [
+        f"FROM {lineage('schedule')} ORDER BY 1").fetchall() == [
         ("A1", dt.datetime(2026, 3, 3, 14, tzinfo=UTC), 45.0, "d3"),
         ("A2", dt.datetime(2026, 3, 2, 15, tzinfo=UTC), 30.0, "d1"),
     ]

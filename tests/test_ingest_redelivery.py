@@ -13,6 +13,7 @@ from ingest_helpers import (
     PROVIDERS,
     SCHEDULE_HEADER,
     delivery,
+    lineage,
     load,
     quarantined,
     snapshot,
@@ -82,14 +83,14 @@ def test_corrected_redelivery_replaces_rows(
     summary = load(con, second, delivery_id="d2")
     schedule = con.execute(
         "SELECT appointment_id, start_time, duration_minutes, status, delivery_id "
-        "FROM staging.schedule ORDER BY appointment_id"
+        f"FROM {lineage('schedule')} ORDER BY appointment_id"
     ).fetchall()
     assert schedule == [
         ("A1", dt.datetime(2026, 3, 4, 15, 0, tzinfo=dt.UTC), 45.0, "arrived", "d2"),
         ("A2", dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC), 30.0, "scheduled", "d1"),
     ]
     events = con.execute(
-        "SELECT event_id, event_time, action, delivery_id FROM staging.events "
+        f"SELECT event_id, event_time, action, delivery_id FROM {lineage('events')} "
         "ORDER BY event_time"
     ).fetchall()
     utc = dt.UTC

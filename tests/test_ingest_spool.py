@@ -20,6 +20,7 @@ from ingest_helpers import (
     PROVIDERS,
     RUN_TIME,
     delivery,
+    lineage,
     load,
     quarantined,
 )
@@ -72,7 +73,7 @@ def test_rows_spooled_in_several_batches_and_files_stage_and_rank_as_one_deliver
     load(con, folder)
     rows = con.execute(
         "SELECT source_file, source_record, user_id, action, workstation_id, "
-        "patient_hash IS NULL FROM staging.events ORDER BY source_file, source_record"
+        f"patient_hash IS NULL FROM {lineage('events')} ORDER BY source_file, source_record"
     ).fetchall()
     assert rows == [
         ("events/a.csv", 1, "u1", "Note signed", None, False),
@@ -101,7 +102,7 @@ def test_a_duplicate_key_across_spooled_files_keeps_the_first_by_file_and_record
         "events/a.csv": _events(["u2,2026-03-02 08:00:00,Orders,PAT2,WS2", same]),
     })
     load(con, folder)
-    staged = con.execute("SELECT source_file, source_record FROM staging.events "
+    staged = con.execute(f"SELECT source_file, source_record FROM {lineage('events')} "
                          "ORDER BY source_file, source_record").fetchall()
     assert staged == [("events/a.csv", 1), ("events/a.csv", 2), ("events/b.csv", 2)]
     assert [(f, r, reason) for f, r, _, reason in quarantined(con)] == [

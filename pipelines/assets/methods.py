@@ -20,6 +20,7 @@ from pipelines.assets.staging import (
     DeliveryConfig,
 )
 from pipelines.catalog import TABLES, comment_sql
+from pipelines.ingest.tables import OF_DELIVERY
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table
 from pipelines.warehouse import WarehouseResource, work_key
@@ -88,7 +89,7 @@ def staged_counts(con, delivery_id: str) -> dict[str, int]:
     out = {}
     for kind in ("providers", "action_map", "events", "schedule", "time_off", "inbox"):
         out[kind] = con.execute(
-            f"SELECT count(*) FROM staging.{kind} WHERE delivery_id = ?", [delivery_id]
+            f"SELECT count(*) FROM staging.{kind} WHERE {OF_DELIVERY}", {"delivery": delivery_id}
         ).fetchall()[0][0]
     return out
 

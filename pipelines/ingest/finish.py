@@ -31,7 +31,7 @@ import duckdb
 from pipelines.ingest.newrows import NEW, NewRows
 from pipelines.ingest.repeats import create_repeated
 from pipelines.ingest.sqlpath import FIRST_TIME, LOCAL_DATE, ROW_KEY
-from pipelines.ingest.tables import REJECTED_ROWS, STAGING
+from pipelines.ingest.tables import REJECTED_ROWS, STAGING, new_row_columns
 from schemas.contract import KINDS
 
 RANKED, GROUPS = "_ingest_ranked", "_ingest_groups"
@@ -128,7 +128,7 @@ def _rank_repeats(con: duckdb.DuckDBPyConnection, kind: str, rows: NewRows) -> N
     hashed = f"SELECT hash({partition}) AS _h{flag} FROM ({rows.sql(needed, True)}) n{roster}"
     repeated = create_repeated(con, GROUPS, hashed, rows.bind(hashed), rows.count,
                                flagged=checked)
-    cols = STAGING[kind].column_names
+    cols = _new_row_names(kind)
     if repeated == 0:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {RANKED} AS SELECT n.*, FALSE AS _unknown, "
@@ -155,7 +155,7 @@ def _rank_roster(con: duckdb.DuckDBPyConnection, rows: NewRows) -> None:
         f"CREATE OR REPLACE TEMP TABLE {ranked} AS SELECT n.*, FALSE AS _unknown, "
         "row_number() OVER w AS _rn, first_value(n.source_file) OVER w AS _first_file, "
         "first_value(n.source_record) OVER w AS _first_record "
-        f"FROM ({rows.sql(STAGING['providers'].column_names)}) n WINDOW w AS "
+        f"FROM ({rows.sql(_new_row_names('providers'))}) n WINDOW w AS "
         f"(PARTITION BY {partition} ORDER BY n.source_file, n.source_record)"
     )
     con.execute(sql, rows.bind(sql))
@@ -199,10 +199,13 @@ LEFT JOIN staged s ON s.user_id = r.user_id
 """
 
 
+def _new_row_names(kind: str) -> list[str]:
+    return [c for c, _ in new_row_columns(kind)]
+
+
 def _record_json(kind: str) -> str:
     """SQL building the staged row as a JSON object (for cross-row rejections)."""
-    cols = [c for c in STAGING[kind].column_names if c not in ("delivery_id", "source_file",
-                                                                  "source_record")]
+    cols = [c for c in STAGING[kind].column_names if c not in ("file_id", "source_record")]
     pairs = ", ".join(f"'{c}', {c}::JSON" if c == "extra" else f"'{c}', {c}" for c in cols)
     return f"json_object({pairs})::VARCHAR"
 

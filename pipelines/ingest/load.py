@@ -30,7 +30,7 @@ from pipelines.ingest.hours import HOURS, HourOffsets
 from pipelines.ingest.newrows import NewRows
 from pipelines.ingest.read import Extract, open_extract
 from pipelines.ingest.summary import DeliverySummary, LoadedFile
-from pipelines.ingest.tables import STAGING, ensure_schema
+from pipelines.ingest.tables import ensure_schema, new_row_columns
 from pipelines.ingest.validate import Rules, validate
 from schemas.config import Config
 from schemas.contract import KINDS
@@ -168,9 +168,8 @@ def _load_kind(
     opad, ipad = hmac_pads(run.hash_key)
     spool_dir = run.spool / kind
     spool_dir.mkdir()
-    new = NewRows(params={"delivery_id": run.delivery_id, "opad": opad, "ipad": ipad},
-                  spool_dir=spool_dir,
-                  columns=tuple((c, t) for c, t, _ in STAGING[kind].columns))
+    new = NewRows(params={"opad": opad, "ipad": ipad}, spool_dir=spool_dir,
+                  columns=new_row_columns(kind))
     for p in files:
         rows, blank, archived = _load_file(con, kind, p, run, summary, new)
         summary.files.append(
@@ -200,15 +199,17 @@ def _load_file(
     read, hashed and checked batch by batch; archive it.
 
     Returns the number of data records (blank records excluded), the number of blank
-    records skipped and the archived path (or None).
+    records skipped and the archived path (or None). The file's staged rows name it by
+    its number in raw.files (``file_id``), recorded here once it is collected.
     """
+    file_id = store.next_file_id(con)
     extract = open_extract(p.file, KINDS[kind], run.cfg.keep_extra_columns)
-    rows, records = _sql_path(con, kind, extract, run, new)
+    rows, records = _sql_path(con, kind, extract, run, new, file_id)
     if records is None or records.len():
         for batch in extract.batches(records=records):
             frame = hash_patient_ids(con, batch, run.hash_key)
             good, bad = validate(frame, KINDS[kind], run.rules, delivery_id=run.delivery_id,
-                                 source_file=p.file.name)
+                                 source_file=p.file.name, file_id=file_id)
             new.spool(good)
             store.quarantine(con, bad)
             summary.add_quarantined(kind, dict(bad.group_by("reason").len().iter_rows()))
@@ -221,20 +222,21 @@ def _load_file(
     store.record_file(con, {
         "delivery_id": run.delivery_id, "kind": kind, "file_name": p.file.name,
         "sha256": p.sha256, "bytes": p.size, "rows": rows, "loaded_at": run.run_time,
-        "archived_path": archived,
+        "archived_path": archived, "file_id": file_id,
     })
     return rows, blank, archived
 
 
 def _sql_path(
-    con: duckdb.DuckDBPyConnection, kind: str, extract: Extract, run: _Run, new: NewRows
+    con: duckdb.DuckDBPyConnection, kind: str, extract: Extract, run: _Run, new: NewRows,
+    file_id: int,
 ) -> tuple[int, pl.Series | None]:
     """Put the file on the SQL path if it qualifies: (its clean rows, the record numbers
     left to the Polars path), else (0, None): every record takes the Polars path."""
     if not sqlpath.ENABLED:
         return 0, None
     opened = sqlpath.open_part(run.cursor, extract, KINDS[kind], len(new.parts), run.rules,
-                               run.hours)
+                               run.hours, file_id)
     if opened is None:
         return 0, None
     part, records = opened

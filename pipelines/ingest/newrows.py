@@ -8,8 +8,8 @@ each Parquet file on the SQL path are read from the file itself
 (:class:`pipelines.ingest.sqlpath.ParquetPart`). :meth:`NewRows.sql` is the UNION ALL of
 the temporary table ``_ingest_new`` (empty: it gives the relation its types), the
 spooled files and the SQL-path files, with only the columns a statement needs, and
-:meth:`NewRows.bind` the parameters that statement uses (file paths, names, the HMAC
-pads, the delivery id).
+:meth:`NewRows.bind` the parameters that statement uses (file paths, names and numbers,
+the HMAC pads).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ NEW = "_ingest_new"
 #: Polars types of the staging tables' SQL types (the spooled files hold exactly these).
 POLARS_TYPES: dict[str, pl.DataType] = {
     "VARCHAR": pl.String(), "TIMESTAMPTZ": pl.Datetime("us", "UTC"), "DATE": pl.Date(),
-    "DOUBLE": pl.Float64(), "BIGINT": pl.Int64(),
+    "DOUBLE": pl.Float64(), "BIGINT": pl.Int64(), "INTEGER": pl.Int32(),
 }
 
 
@@ -35,15 +35,15 @@ class NewRows:
 
     parts: list[ParquetPart] = field(default_factory=list)
     params: dict[str, object] = field(default_factory=dict)
-    #: Folder of the spooled files (None: nothing can be spooled) and the staging
-    #: table's columns with their SQL types.
+    #: Folder of the spooled files (None: nothing can be spooled) and the new rows'
+    #: columns with their SQL types (``pipelines.ingest.tables.new_row_columns``).
     spool_dir: Path | None = None
     columns: tuple[tuple[str, str], ...] = ()
     spooled: list[str] = field(default_factory=list)
     spooled_rows: int = 0
 
     def spool(self, frame: pl.DataFrame) -> None:
-        """Add checked rows (columns of the staging table, any subset) to the spool."""
+        """Add checked rows (columns of the new rows, any subset) to the spool."""
         if frame.height == 0:
             return
         if self.spool_dir is None:

@@ -53,7 +53,8 @@ _CHUNK = 1 << 20
 _HEADER_LIMIT = 1 << 20
 
 #: Names a delivered extra column may not have: they are the loader's own columns.
-RESERVED = frozenset({RECORD, "source_file", "delivery_id", "extra", "patient_hash"})
+RESERVED = frozenset({RECORD, "source_file", "delivery_id", "file_id", "extra",
+                      "patient_hash"})
 
 # Parquet types a contract column may have (text always works and is parsed per value).
 _TEXT = (pl.String, pl.Categorical, pl.Enum, pl.Null)

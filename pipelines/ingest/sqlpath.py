@@ -130,11 +130,13 @@ class ParquetPart:
     #: Events only: every row has an ``event_id`` (by the file's statistics), so the
     #: whole-row key (:data:`ROW_KEY`) of every row is NULL.
     ids_present: bool = False
+    #: The file's number in raw.files (``file_id`` of its staged rows).
+    file_id: int = 0
 
     @property
     def params(self) -> dict[str, object]:
         return {f"path_{self.i}": str(self.path), f"file_{self.i}": self.name,
-                f"part_{self.i}": self.i}
+                f"part_{self.i}": self.i, f"fileid_{self.i}": self.file_id}
 
     def _src(self, col: str) -> str:
         return f"src.{col}"
@@ -243,8 +245,8 @@ class ParquetPart:
     def _expr(self, col: str) -> str:
         if col == "extra":
             return "NULL::VARCHAR"
-        if col == "delivery_id":
-            return "$delivery_id"
+        if col == "file_id":
+            return f"$fileid_{self.i}::INTEGER"
         if col == "source_file":
             return f"$file_{self.i}"
         if col == "source_record":
@@ -276,8 +278,10 @@ def _range(col: str, v: str) -> str:
 
 
 def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKind, i: int,
-              rules: Rules, hours: HourOffsets) -> tuple[ParquetPart, pl.Series] | None:
-    """Plan and check one file on cursor ``cur``: the part and its unclean record numbers.
+              rules: Rules, hours: HourOffsets, file_id: int = 0
+              ) -> tuple[ParquetPart, pl.Series] | None:
+    """Plan and check one file on cursor ``cur``: the part and its unclean record numbers
+    (``file_id``: the file's number in raw.files).
 
     None when the file takes the Polars path (its types, or an error reading it).
     """
@@ -309,7 +313,7 @@ def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKin
     except (duckdb.Error, pl.exceptions.PolarsError):
         return None
     part = ParquetPart(i, kind, f.path, f.name, classes, rows, unclean.len(),
-                       _ids_present(cur, f.path, classes))
+                       _ids_present(cur, f.path, classes), file_id)
     return part, unclean.cast(pl.Int64)
 
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipelines.ingest.newrows import NEW
 from pipelines.ingest.sqlpath import SKIP
-from pipelines.ingest.tables import REJECTED_ROWS, STAGING
+from pipelines.ingest.tables import REJECTED_ROWS, new_row_columns
 
 
 def start_kind(con: duckdb.DuckDBPyConnection, kind: str) -> None:
@@ -28,7 +28,7 @@ def start_kind(con: duckdb.DuckDBPyConnection, kind: str) -> None:
     scan (a row group or more) reads back as empty in that transaction
     (tests/test_ingest_scale.py guards against it).
     """
-    cols = ", ".join(f"{c} {typ}" for c, typ, _ in STAGING[kind].columns)
+    cols = ", ".join(f"{c} {typ}" for c, typ in new_row_columns(kind))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW} ({cols})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SKIP} (part INTEGER, record BIGINT)")
 
@@ -63,11 +63,21 @@ def known_checksums(con: duckdb.DuckDBPyConnection, checksums: list[str]) -> set
     return {r[0] for r in rows}
 
 
+def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The ``file_id`` of the next file recorded in raw.files: one more than the largest.
+
+    The files of a delivery are numbered one after another in its transaction, and one
+    process writes the warehouse at a time (docs/operations.md), so numbers never clash.
+    """
+    rows = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM raw.files").fetchall()
+    return int(rows[0][0])
+
+
 def record_file(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> None:
-    """Insert one manifest row into raw.files."""
+    """Insert one manifest row into raw.files (``row`` names its ``file_id``)."""
     con.execute(
         "INSERT INTO raw.files (delivery_id, kind, file_name, sha256, bytes, rows, loaded_at, "
-        "archived_path) VALUES ($delivery_id, $kind, $file_name, $sha256, $bytes, $rows, "
-        "$loaded_at, $archived_path)",
+        "archived_path, file_id) VALUES ($delivery_id, $kind, $file_name, $sha256, $bytes, "
+        "$rows, $loaded_at, $archived_path, $file_id)",
         row,
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.ingest.hashing import PATIENT_HASH
+from pipelines.ingest.upgrade import upgrade_lineage
 from schemas.contract import KINDS
 
 SCHEMAS = {
@@ -103,10 +104,15 @@ COLUMN_DOCS: dict[str, str] = {
 LINEAGE = (
     ("extra", "VARCHAR", "JSON object of the delivered columns listed in keep_extra_columns, "
                          "as text; NULL when none was kept"),
-    ("delivery_id", "VARCHAR", "Delivery whose row this is (the newest delivery wins)"),
-    ("source_file", "VARCHAR", "Delivered file, relative to the delivery folder (raw.files)"),
-    ("source_record", "BIGINT", "1-based data record number in source_file (header excluded)"),
+    ("file_id", "INTEGER", "Delivered file the row came from (the newest delivery wins): "
+                           "raw.files.file_id, which gives its delivery_id and file_name"),
+    ("source_record", "BIGINT", "1-based data record number in that file (header excluded)"),
 )
+
+#: A column of a delivery's new rows that staging does not store: the delivered file's
+#: name (raw.files.file_name of the row's file_id). The loader orders the rows of a key
+#: by it and names a quarantined row's file with it.
+SOURCE_FILE = ("source_file", "VARCHAR")
 
 
 def _staging_table(kind_name: str) -> Table:
@@ -133,6 +139,8 @@ RAW_FILES = Table("raw", "files", "One row per delivered file loaded (the raw la
     ("archived_path", "VARCHAR", "Read-only archived copy; NULL when no archive folder was "
                                  "given or the file holds clear patient ids that may not be "
                                  "kept (privacy.keep_raw_patient_ids false)"),
+    ("file_id", "INTEGER", "Number of the file in this warehouse (1, 2, ... in loading "
+                           "order); staging rows name their file by it (file_id)"),
 ))
 
 REJECTED_ROWS = Table("quarantine", "rows", "One row per rejected delivered row: the "
@@ -151,6 +159,17 @@ REJECTED_ROWS = Table("quarantine", "rows", "One row per rejected delivered row:
 ))
 
 STAGING: dict[str, Table] = {k: _staging_table(k) for k in KINDS}
+
+
+#: SQL: a staged row came in the delivery bound as ``$delivery`` (by its file's row in
+#: raw.files; DuckDB pushes the files' numbers into the scan of the staged rows).
+OF_DELIVERY = "file_id IN (SELECT file_id FROM raw.files WHERE delivery_id = $delivery)"
+
+
+def new_row_columns(kind: str) -> tuple[tuple[str, str], ...]:
+    """(column, SQL type) of the delivery's new rows of ``kind``: the staging table's
+    columns and :data:`SOURCE_FILE`."""
+    return (*((c, typ) for c, typ, _ in STAGING[kind].columns), SOURCE_FILE)
 TABLES: tuple[Table, ...] = (RAW_FILES, *STAGING.values(), REJECTED_ROWS)
 
 
@@ -164,17 +183,30 @@ def _column_sql(t: Table, col: str, typ: str) -> str:
     return f"{col} {typ}" + (f" USING COMPRESSION {compression}" if compression else "")
 
 
+def _create(con: duckdb.DuckDBPyConnection, t: Table) -> None:
+    """Create table ``t`` if it does not exist, and (re)write its comments."""
+    cols = ", ".join(_column_sql(t, c, typ) for c, typ, _ in t.columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {t.qualified} ({cols})")
+    con.execute(f"COMMENT ON TABLE {t.qualified} IS {_literal(t.comment)}")
+    for c, _, comment in t.columns:
+        con.execute(f"COMMENT ON COLUMN {t.qualified}.{c} IS {_literal(comment)}")
+
+
+def create_staging(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Create the staging table of ``kind`` if it does not exist, with its comments."""
+    _create(con, STAGING[kind])
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas raw, staging, quarantine and their tables, with comments; idempotent.
 
-    Also sets the session time zone to UTC so that TIMESTAMPTZ round-trips as UTC.
+    A warehouse staged by an earlier version is first brought to the current layout
+    (:func:`pipelines.ingest.upgrade.upgrade_lineage`). Also sets the session time zone
+    to UTC so that TIMESTAMPTZ round-trips as UTC.
     """
     con.execute("SET TimeZone='UTC'")
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")  # DuckDB has no schema comments
+    upgrade_lineage(con, STAGING, create_staging)
     for t in TABLES:
-        cols = ", ".join(_column_sql(t, c, typ) for c, typ, _ in t.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {t.qualified} ({cols})")
-        con.execute(f"COMMENT ON TABLE {t.qualified} IS {_literal(t.comment)}")
-        for c, _, comment in t.columns:
-            con.execute(f"COMMENT ON COLUMN {t.qualified}.{c} IS {_literal(comment)}")
+        _create(con, t)

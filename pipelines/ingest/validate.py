@@ -68,13 +68,14 @@ def staged_columns(kind: ExtractKind) -> list[str]:
 
 
 def validate(
-    frame: pl.DataFrame, kind: ExtractKind, rules: Rules, *, delivery_id: str, source_file: str
+    frame: pl.DataFrame, kind: ExtractKind, rules: Rules, *, delivery_id: str, source_file: str,
+    file_id: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return ``(staged, rejected)`` frames for one file.
+    """Return ``(staged, rejected)`` frames for one file (``file_id`` in raw.files).
 
-    ``staged`` has the staging table's columns (contract columns, ``extra`` JSON,
-    ``delivery_id``, ``source_file``, ``source_record``); ``rejected`` has the quarantine
-    table's columns. Every input row lands in exactly one of them.
+    ``staged`` has the columns of the delivery's new rows (contract columns, ``extra``
+    JSON, ``file_id``, ``source_record`` and ``source_file``); ``rejected`` has the
+    quarantine table's columns. Every input row lands in exactly one of them.
     """
     columns = staged_columns(kind)
     extras = [c for c in frame.columns if c not in columns and c != RECORD]
@@ -102,9 +103,9 @@ def validate(
     good = checked.filter(pl.col("__reason").is_null()).select(
         *(pl.col(parse.value_of(c)).alias(c) for c in columns),
         _json(extras).alias("extra"),
-        pl.lit(delivery_id).alias("delivery_id"),
-        pl.lit(source_file).alias("source_file"),
+        pl.lit(file_id, pl.Int32).alias("file_id"),
         pl.col(RECORD).alias("source_record"),
+        pl.lit(source_file).alias("source_file"),
     )
     bad = checked.filter(pl.col("__reason").is_not_null()).select(
         pl.lit(delivery_id).alias("delivery_id"),
