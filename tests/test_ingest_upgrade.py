@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from ingest_helpers import (
     EVENTS_HEADER,
     PROVIDERS,
@@ -15,7 +16,8 @@ from ingest_helpers import (
     load,
 )
 
-from pipelines.ingest.tables import STAGING, ensure_schema
+from pipelines.ingest.tables import STAGING, create_staging, ensure_schema
+from pipelines.ingest.upgrade import upgrade_lineage
 
 OLD_LINEAGE = ("extra", "delivery_id", "source_file", "source_record")
 
@@ -119,4 +121,32 @@ def test_a_new_warehouse_numbers_files_from_one(tmp_path: Path) -> None:
         "ORDER BY file_id, source_record").fetchall() == [
         (2, "events.csv", 1, "u1"), (2, "events.csv", 2, "u2"),
         (4, "events/part-1.csv", 1, "u1"), (5, "events/part-2.csv", 1, "u2")]
+    con.close()
+
+
+def test_a_failed_upgrade_leaves_the_old_warehouse_as_it_was(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    _two_deliveries(con, tmp_path)
+    _as_old_layout(con)
+    before = {k: con.execute(f"SELECT * FROM staging.{k} ORDER BY ALL").fetchall()
+              for k in STAGING}
+    made: list[str] = []
+
+    def failing_create(c: duckdb.DuckDBPyConnection, kind: str) -> None:
+        create_staging(c, kind)
+        made.append(kind)
+        if len(made) == 2:  # after one table was rebuilt and the second renamed
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        upgrade_lineage(con, STAGING, failing_create)
+    assert "file_id" not in _columns(con, "raw", "files")
+    for kind in STAGING:
+        assert _columns(con, "staging", kind)[-4:] == list(OLD_LINEAGE), kind
+        assert con.execute(f"SELECT * FROM staging.{kind} ORDER BY ALL").fetchall() == \
+            before[kind]
+    assert con.execute("SELECT count(*) FROM duckdb_tables() "
+                       "WHERE table_name LIKE '%before_file_id'").fetchall() == [(0,)]
+    assert upgrade_lineage(con, STAGING, create_staging) == list(STAGING)  # then it works
+    assert "file_id" in _columns(con, "raw", "files")
     con.close()

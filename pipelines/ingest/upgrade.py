@@ -12,8 +12,9 @@ staging table of the old layout in the new one (its comments and compression as
 :func:`pipelines.ingest.tables.create_staging` gives them), every row kept, each given
 the number of its file. A row whose file is not in ``raw.files`` (the loader never
 wrote one) keeps a NULL ``file_id``. Nothing is done on a warehouse in the current
-layout, so it runs on every ``ensure_schema``. Identifiers are constants of the layout;
-no value is written into the SQL.
+layout, so it runs on every ``ensure_schema``. The upgrade is one transaction: should it
+fail, the warehouse is left as it was. Identifiers are constants of the layout; no value
+is written into the SQL.
 """
 
 from __future__ import annotations
@@ -46,6 +47,25 @@ def upgrade_lineage(con: duckdb.DuckDBPyConnection, kinds: Iterable[str],
     """
     files = _columns(con, "raw", "files")
     old = [k for k in kinds if set(OLD_LINEAGE) <= set(_columns(con, "staging", k))]
+    if not old and (not files or "file_id" in files):
+        return []
+    try:
+        con.begin()
+    except duckdb.TransactionException:  # the caller's transaction holds the upgrade
+        _upgrade(con, files, old, create)
+        return old
+    try:
+        _upgrade(con, files, old, create)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return old
+
+
+def _upgrade(con: duckdb.DuckDBPyConnection, files: list[str], old: list[str],
+             create: Callable[[duckdb.DuckDBPyConnection, str], None]) -> None:
+    """Number the files, then rebuild the staging tables of ``old`` (one transaction)."""
     if files and "file_id" not in files:
         con.execute("ALTER TABLE raw.files ADD COLUMN file_id INTEGER")
         con.execute(
@@ -65,4 +85,3 @@ def upgrade_lineage(con: duckdb.DuckDBPyConnection, kinds: Iterable[str],
             "AND f.kind = $kind", {"kind": kind})
         con.execute(f"DROP TABLE staging.{kind}{_OLD}")
         log.info("staging.%s: lineage upgraded to file_id (raw.files)", kind)
-    return old
