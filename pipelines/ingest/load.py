@@ -236,7 +236,7 @@ def _sql_path(
     if not sqlpath.ENABLED:
         return 0, None
     opened = sqlpath.open_part(run.cursor, extract, KINDS[kind], len(new.parts), run.rules,
-                               run.hours, file_id)
+                               run.hours, file_id=file_id)
     if opened is None:
         return 0, None
     part, records = opened

@@ -278,7 +278,7 @@ def _range(col: str, v: str) -> str:
 
 
 def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKind, i: int,
-              rules: Rules, hours: HourOffsets, file_id: int = 0
+              rules: Rules, hours: HourOffsets, *, file_id: int
               ) -> tuple[ParquetPart, pl.Series] | None:
     """Plan and check one file on cursor ``cur``: the part and its unclean record numbers
     (``file_id``: the file's number in raw.files).

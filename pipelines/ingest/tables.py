@@ -159,6 +159,7 @@ REJECTED_ROWS = Table("quarantine", "rows", "One row per rejected delivered row:
 ))
 
 STAGING: dict[str, Table] = {k: _staging_table(k) for k in KINDS}
+TABLES: tuple[Table, ...] = (RAW_FILES, *STAGING.values(), REJECTED_ROWS)
 
 
 #: SQL: a staged row came in the delivery bound as ``$delivery`` (by its file's row in
@@ -170,7 +171,6 @@ def new_row_columns(kind: str) -> tuple[tuple[str, str], ...]:
     """(column, SQL type) of the delivery's new rows of ``kind``: the staging table's
     columns and :data:`SOURCE_FILE`."""
     return (*((c, typ) for c, typ, _ in STAGING[kind].columns), SOURCE_FILE)
-TABLES: tuple[Table, ...] = (RAW_FILES, *STAGING.values(), REJECTED_ROWS)
 
 
 def _literal(text: str) -> str:
