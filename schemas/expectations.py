@@ -54,7 +54,7 @@ STAGED_NAME = {"patient_id": "patient_hash"}
 
 #: Rows of one chunk handed to GX (and duplicated-key rows per batch). GX pays a fixed
 #: cost per validation of a chunk: on 30 million staged events the check took 1.9-2.3 s
-#: with chunks of 2 million rows against 2.3-2.7 s with 500,000, for about 0.15 GB more
+#: with chunks of 2 million rows against 2.3-2.7 s with 500,000, for 0.12-0.3 GB more
 #: at its peak (docs/performance.md, "The GX check of the events").
 CHUNK_ROWS = 2_000_000
 
