@@ -20,6 +20,7 @@ from pipelines.ingest.tables import STAGING, create_staging, ensure_schema
 from pipelines.ingest.upgrade import upgrade_lineage
 
 OLD_LINEAGE = ("extra", "delivery_id", "source_file", "source_record")
+CURRENT = {kind: table.column_names for kind, table in STAGING.items()}
 
 
 def _two_deliveries(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ def test_a_failed_upgrade_leaves_the_old_warehouse_as_it_was(tmp_path: Path) -> 
             raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError, match="disk full"):
-        upgrade_lineage(con, STAGING, failing_create)
+        upgrade_lineage(con, CURRENT, failing_create)
     assert "file_id" not in _columns(con, "raw", "files")
     for kind in STAGING:
         assert _columns(con, "staging", kind)[-4:] == list(OLD_LINEAGE), kind
@@ -147,6 +148,6 @@ def test_a_failed_upgrade_leaves_the_old_warehouse_as_it_was(tmp_path: Path) -> 
             before[kind]
     assert con.execute("SELECT count(*) FROM duckdb_tables() "
                        "WHERE table_name LIKE '%before_file_id'").fetchall() == [(0,)]
-    assert upgrade_lineage(con, STAGING, create_staging) == list(STAGING)  # then it works
+    assert upgrade_lineage(con, CURRENT, create_staging) == list(STAGING)  # then it works
     assert "file_id" in _columns(con, "raw", "files")
     con.close()

@@ -207,6 +207,6 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone='UTC'")
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")  # DuckDB has no schema comments
-    upgrade_lineage(con, STAGING, create_staging)
+    upgrade_lineage(con, {k: t.column_names for k, t in STAGING.items()}, create_staging)
     for t in TABLES:
         _create(con, t)

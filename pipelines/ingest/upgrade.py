@@ -20,7 +20,7 @@ is written into the SQL.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping, Sequence
 
 import duckdb
 
@@ -37,43 +37,47 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[st
     return [r[0] for r in rows]
 
 
-def upgrade_lineage(con: duckdb.DuckDBPyConnection, kinds: Iterable[str],
+def upgrade_lineage(con: duckdb.DuckDBPyConnection, columns: Mapping[str, Sequence[str]],
                     create: Callable[[duckdb.DuckDBPyConnection, str], None]) -> list[str]:
-    """Upgrade the staging tables of ``kinds`` from the old lineage layout, if any; return
-    the kinds whose table was rebuilt.
+    """Upgrade the staging tables of the kinds of ``columns`` (kind: the current table's
+    columns) from the old lineage layout, if any; return the kinds whose table was rebuilt.
 
     ``create(con, kind)`` creates the current staging table of ``kind``
-    (:func:`pipelines.ingest.tables.create_staging`).
+    (:func:`pipelines.ingest.tables.create_staging`). The rows are copied by the current
+    columns' names, constants of the layout, never names read from the warehouse.
     """
     files = _columns(con, "raw", "files")
-    old = [k for k in kinds if set(OLD_LINEAGE) <= set(_columns(con, "staging", k))]
+    old = {k: cols for k, cols in columns.items()
+           if set(OLD_LINEAGE) <= set(_columns(con, "staging", k))}
     if not old and (not files or "file_id" in files):
         return []
     try:
         con.begin()
     except duckdb.TransactionException:  # the caller's transaction holds the upgrade
         _upgrade(con, files, old, create)
-        return old
+        return list(old)
     try:
         _upgrade(con, files, old, create)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return old
+    return list(old)
 
 
-def _upgrade(con: duckdb.DuckDBPyConnection, files: list[str], old: list[str],
+def _upgrade(con: duckdb.DuckDBPyConnection, files: list[str],
+             old: Mapping[str, Sequence[str]],
              create: Callable[[duckdb.DuckDBPyConnection, str], None]) -> None:
-    """Number the files, then rebuild the staging tables of ``old`` (one transaction)."""
+    """Number the files, then rebuild the staging tables of ``old`` (kind: the current
+    table's columns), in the transaction :func:`upgrade_lineage` holds."""
     if files and "file_id" not in files:
         con.execute("ALTER TABLE raw.files ADD COLUMN file_id INTEGER")
         con.execute(
             "UPDATE raw.files SET file_id = n.file_id FROM (SELECT rowid AS r, "
             "row_number() OVER (ORDER BY loaded_at, rowid)::INTEGER "
             "AS file_id FROM raw.files) n WHERE raw.files.rowid = n.r")
-    for kind in old:
-        kept = [c for c in _columns(con, "staging", kind) if c not in OLD_LINEAGE]
+    for kind, current in old.items():
+        kept = [c for c in current if c != "file_id"]
         con.execute(f"ALTER TABLE staging.{kind} RENAME TO {kind}{_OLD}")
         create(con, kind)
         listed = ", ".join(f"o.{c}" for c in kept)
