@@ -125,12 +125,12 @@ def _before(con) -> tuple[bool, list[str], int]:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from pipelines.ingest.tables import OF_DELIVERY
     from schemas.contract import KINDS
     from schemas.expectations import suite_for
 
-    frame = con.sql("SELECT * FROM staging.events WHERE file_id IN "
-                    "(SELECT file_id FROM raw.files WHERE delivery_id = ?)",
-                    params=[DELIVERY]).to_arrow_table()
+    frame = con.sql(f"SELECT * FROM staging.events WHERE {OF_DELIVERY}",
+                    params={"delivery": DELIVERY}).to_arrow_table()
     con.sql("SELECT count(*) FROM staging.events").fetchall()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # output only

@@ -17,6 +17,7 @@ import pytest
 from ingest_helpers import lineage
 
 from pipelines.checks import validate_staged
+from pipelines.ingest.store import next_file_id
 from pipelines.ingest.tables import STAGING, ensure_schema
 from schemas import expectations
 
@@ -35,7 +36,7 @@ def con(tmp_path: Path):
 
 def _insert(con, kind: str, rows: list[dict], delivery: str = DELIVERY) -> None:
     """Stage ``rows`` as the file ``<kind>.csv`` of ``delivery`` (a new row of raw.files)."""
-    file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM raw.files").fetchall()[0][0]
+    file_id = next_file_id(con)
     con.execute("INSERT INTO raw.files (delivery_id, kind, file_name, rows, file_id) "
                 "VALUES (?, ?, ?, ?, ?)", [delivery, kind, f"{kind}.csv", len(rows), file_id])
     cols = STAGING[kind].column_names
