@@ -366,7 +366,7 @@ def test_column_terms_are_never_null_and_their_scans_find_every_unclean_row(
         extract = open_extract(f, KINDS[f.kind], ())
         classes = sqlpath.plan(extract, KINDS[f.kind])
         assert classes is not None, f.name
-        part = sqlpath.ParquetPart(i, KINDS[f.kind], f.path, f.name, classes, 0, 0)
+        part = sqlpath.ParquetPart(i, KINDS[f.kind], f.path, f.name, classes, 0, 0, i + 1)
         lo, hi = T(1900, 1, 1), T(2100, 1, 1)
         for col, cls in classes.items():
             if cls == sqlpath.NAIVE:

@@ -127,11 +127,11 @@ class ParquetPart:
     classes: dict[str, str]
     rows: int
     skipped: int
+    #: The file's number in raw.files (``file_id`` of its staged rows).
+    file_id: int
     #: Events only: every row has an ``event_id`` (by the file's statistics), so the
     #: whole-row key (:data:`ROW_KEY`) of every row is NULL.
     ids_present: bool = False
-    #: The file's number in raw.files (``file_id`` of its staged rows).
-    file_id: int = 0
 
     @property
     def params(self) -> dict[str, object]:
@@ -289,7 +289,7 @@ def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKin
     if classes is None:
         return None
     f = extract.file
-    part = ParquetPart(i, kind, f.path, f.name, classes, 0, 0)
+    part = ParquetPart(i, kind, f.path, f.name, classes, 0, 0, file_id)
     try:
         described = cur.execute("DESCRIBE SELECT * FROM read_parquet($path)",
                                 {"path": str(f.path)}).fetchall()
@@ -312,8 +312,8 @@ def open_part(cur: duckdb.DuckDBPyConnection, extract: Extract, kind: ExtractKin
                                {"path": str(f.path)}).fetchall()[0][0])
     except (duckdb.Error, pl.exceptions.PolarsError):
         return None
-    part = ParquetPart(i, kind, f.path, f.name, classes, rows, unclean.len(),
-                       _ids_present(cur, f.path, classes), file_id)
+    part = ParquetPart(i, kind, f.path, f.name, classes, rows, unclean.len(), file_id,
+                       _ids_present(cur, f.path, classes))
     return part, unclean.cast(pl.Int64)
 
 
