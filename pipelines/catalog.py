@@ -255,11 +255,16 @@ TABLES["core.run_stats"] = (
 )
 
 TABLES["core.day_basis"] = (
-    "One row: what marts.provider_day was computed from. When a run's basis differs (metric "
-    "settings, roster or action map changed), the day grid is rebuilt in full, never mixed.",
+    "One row: what marts.provider_day was computed from, and the loaded range it holds. When "
+    "a run's basis differs (metric settings, roster or action map changed), the day grid is "
+    "rebuilt in full, never mixed; dates the loaded range gains are computed in the run that "
+    "brings them.",
     {
         "basis": "SHA-256 of the metric settings hash, the roster and the action map.",
         "settings_hash": "Hash of the metric settings (as in marts.methods).",
+        "range_start": "First date of the loaded range the day grid holds: every date from "
+                       "it to range_end has been computed (null without events).",
+        "range_end": "Last date of the loaded range the day grid holds.",
         "built_at": "When the day grid was last rebuilt in full (UTC).",
     },
 )

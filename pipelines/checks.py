@@ -2,7 +2,10 @@
 
 Blocking checks (a failure stops the marts and nothing is published): the Great
 Expectations suite of each staged extract, the quarantined share of the delivery and the
-share of unmapped actions. Non-blocking but failing loudly: the freshness of the events.
+share of unmapped actions. Non-blocking but failing loudly: the freshness of the events,
+and a roster and a schedule that were never delivered (CONTRACT.md section 1: an empty
+extract is valid, and a delivery may hold any subset of the kinds, so a warehouse
+without them is published, with what that means for its figures said in the check).
 """
 
 import datetime as dt
@@ -14,7 +17,7 @@ from metrics.categories import unmapped_events
 from pipelines.assets.staging import QUARANTINE_KEY, STAGING_KINDS
 from pipelines.ingest import read_staged
 from pipelines.ingest.repeats import create_repeated
-from pipelines.ingest.staged import staged_action_counts
+from pipelines.ingest.staged import staged_action_counts, staged_tables
 from pipelines.ingest.tables import OF_DELIVERY
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource, work_key
@@ -62,25 +65,23 @@ def validate_staged(con, kind: str, delivery_id: str, *, chunk_rows: int | None 
     """Validate the GX suite of ``kind`` on the rows ``delivery_id`` staged, through the
     DuckDB connection ``con``.
 
-    None when the delivery staged no rows of ``kind`` but earlier ones did. Otherwise GX
-    validates, in one context (see :mod:`schemas.expectations`): the delivery's row count
-    as counted by DuckDB; only the columns the row expectations name, streamed in chunks
-    of ``chunk_rows`` rows (default ``expectations.CHUNK_ROWS``); and the keys found more
-    than once in the delivery, with all their occurrences. Python's memory is bounded
-    by the chunk size and the keys' hashes (16 bytes a row, up to
+    None when the delivery staged no rows of ``kind`` (an empty or absent extract is
+    valid, CONTRACT.md section 1). Otherwise GX validates, in one context (see
+    :mod:`schemas.expectations`): only the columns the row expectations name, streamed
+    in chunks of ``chunk_rows`` rows (default ``expectations.CHUNK_ROWS``); and the keys
+    found more than once in the delivery, with all their occurrences. Python's memory is
+    bounded by the chunk size and the keys' hashes (16 bytes a row, up to
     ``pipelines.ingest.repeats.MAX_ROWS`` rows), DuckDB's by its memory limit (its sort
     spills to disk); every reader is closed before this returns. The duplicated keys are
     found on a cursor of ``con`` in a worker thread while GX validates the rows.
     """
     chunk = chunk_rows or expectations.CHUNK_ROWS
     of_delivery = {"delivery": delivery_id}
-    rows, total = con.sql(
-        f"SELECT count(*) FILTER (WHERE {OF_DELIVERY}), count(*) FROM staging.{kind}",
-        params=of_delivery).fetchall()[0]
-    if rows == 0 and total > 0:
+    rows = con.sql(f"SELECT count(*) FROM staging.{kind} WHERE {OF_DELIVERY}",
+                   params=of_delivery).fetchall()[0][0]
+    if rows == 0:
         return None
     validation = expectations.DeliveryValidation(kind, fingerprint=fingerprint)
-    validation.row_count(rows)
     # The duplicated keys are found (a sort of their hashes on two threads) in a worker
     # thread while GX validates the rows (pandas, one thread); GX only runs in this thread.
     keys = (_AheadReader(ahead(_duplicated_keys(con.cursor(), validation.key_columns, kind,
@@ -275,4 +276,39 @@ def events_fresh_check(context: dg.AssetCheckExecutionContext, warehouse: Wareho
     )
 
 
-CHECKS = [*GX_CHECKS, quarantine_share_check, unmapped_share_check, events_fresh_check]
+#: Per kind: what a staged row is called, and what the marts are without any.
+ABSENT = {
+    "providers": ("roster row", "no provider has a figure (events of users not in the "
+                                "roster are kept)"),
+    "schedule": ("appointment", "every day is unscheduled, WOW is all EHR time and the "
+                                "schedule-based ratios are null"),
+}
+
+
+def _present_check(kind: str) -> dg.AssetChecksDefinition:
+    noun, consequence = ABSENT[kind]
+
+    @dg.asset_check(asset=dg.AssetKey(["staging", kind]), name=f"{kind}_present",
+                    blocking=False,
+                    description=f"staging.{kind} holds rows; without any, {consequence}.")
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+               ) -> dg.AssetCheckResult:
+        con = warehouse.connect(work_key(context.run))
+        try:
+            rows = (con.sql(f"SELECT count(*) FROM staging.{kind}").fetchall()[0][0]
+                    if kind in staged_tables(con) else 0)
+        finally:
+            con.close()
+        return dg.AssetCheckResult(
+            passed=rows > 0,
+            description=(f"{rows:,} rows staged" if rows
+                         else f"no {noun} was ever loaded: {consequence}"),
+            metadata={"rows_staged": rows})
+
+    return _check
+
+
+PRESENT_CHECKS = [_present_check(kind) for kind in ABSENT]
+
+CHECKS = [*GX_CHECKS, quarantine_share_check, unmapped_share_check, events_fresh_check,
+          *PRESENT_CHECKS]

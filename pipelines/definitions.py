@@ -33,7 +33,7 @@ from pipelines.assets.marts import (
 )
 from pipelines.assets.methods import PUBLISHED_KEY, methods_asset, publish_asset
 from pipelines.assets.staging import load_delivery_asset
-from pipelines.checks import CHECKS, events_fresh_check
+from pipelines.checks import CHECKS, PRESENT_CHECKS, events_fresh_check
 from pipelines.partitions import day_partitions
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import build_delivery_days_sensor, build_drop_folder_sensor
@@ -73,7 +73,7 @@ def build_jobs() -> tuple[UnresolvedAssetJobDefinition, UnresolvedAssetJobDefini
     rebuild = dg.define_asset_job(
         REBUILD_JOB,
         selection=dg.AssetSelection.groups("core", "marts", "flags", "publish")
-        | dg.AssetSelection.checks(events_fresh_check),
+        | dg.AssetSelection.checks(events_fresh_check, *PRESENT_CHECKS),
         executor_def=dg.in_process_executor,
         description="Recompute the day grid for a range of dates; rebuild the marts; publish.")
     return load, rebuild

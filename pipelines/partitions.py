@@ -61,3 +61,33 @@ def recompute_range(touched: tuple[dt.date, dt.date] | None) -> tuple[dt.date, d
         return None
     one = dt.timedelta(days=1)
     return touched[0] - one, touched[1] + one
+
+
+def dates_to_compute(want: tuple[dt.date, dt.date], loaded: tuple[dt.date, dt.date] | None,
+                     covered: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date] | None:
+    """The dates a run over the partition dates ``want`` computes, when the stored grid
+    covers the loaded range ``covered`` and the loaded range is now ``loaded``.
+
+    CONTRACT.md section 4 wants a row for every provider and every date of the loaded
+    range. A delivery that moves the range's first or last date (a late or a backfilled
+    event, a weekend without events between two nightly deliveries) brings dates into it
+    that it did not touch; they are computed too. Dates between the wanted ones and the
+    new ones are computed again (the result is the same: a date's rows depend only on
+    staging), so the answer is one span; None when no loaded date is to be computed.
+    """
+    if loaded is None:
+        return None
+    one = dt.timedelta(days=1)
+    spans = [want]
+    if covered is None:
+        spans.append(loaded)
+    else:
+        if loaded[0] < covered[0]:
+            spans.append((loaded[0], covered[0] - one))
+        if loaded[1] > covered[1]:
+            spans.append((covered[1] + one, loaded[1]))
+    inside = [(max(lo, loaded[0]), min(hi, loaded[1])) for lo, hi in spans]
+    inside = [s for s in inside if s[0] <= s[1]]
+    if not inside:
+        return None
+    return min(s[0] for s in inside), max(s[1] for s in inside)

@@ -1,9 +1,8 @@
 """Great Expectations suites for the staged extracts, built from the contract.
 
-One suite per extract kind: the table is not empty (for the kinds a run cannot do
-without), required columns are not null, enum columns hold contract values, numbers lie
-in their ranges, and the contract key is unique. The suites validate the rows staged by
-one delivery with GX's pandas engine, and run as Dagster asset checks
+One suite per extract kind: required columns are not null, enum columns hold contract
+values, numbers lie in their ranges, and the contract key is unique. The suites validate
+the rows staged by one delivery with GX's pandas engine, and run as Dagster asset checks
 (``pipelines/checks.py``).
 
 How a delivery is validated (:class:`DeliveryValidation`): the suite is split by what
@@ -22,9 +21,6 @@ each expectation needs to see, and every part is validated by GX, in one GX cont
   GX in whole groups, so a duplicated key is never split across two batches. As GX
   does, missing keys are not compared (a compound key is ignored when all its columns
   are missing).
-- **Table expectations** (the row count) are validated on a frame of no columns whose
-  length is the delivery's full row count, as counted by DuckDB.
-
 Python's memory is therefore bounded by the chunk size, whatever the delivery size
 (DuckDB's by its memory limit). GX fingerprints every pandas batch under 1 GB by hashing
 all of it, only to label the batch in its result; that hashing doubled the validation
@@ -46,9 +42,6 @@ from typing import Any
 from schemas.contract import KINDS, ExtractKind
 from schemas.gx_import import import_gx
 
-#: Kinds without which no mart can be computed: an empty staged table fails the suite.
-REQUIRED_KINDS = ("providers", "events", "schedule")
-
 #: Staged names of contract columns (patient ids are staged hashed).
 STAGED_NAME = {"patient_id": "patient_hash"}
 
@@ -69,8 +62,7 @@ ROW_TYPES = frozenset({"expect_column_values_to_not_be_null",
                        "expect_column_values_to_be_between"})
 KEY_TYPES = frozenset({"expect_column_values_to_be_unique",
                        "expect_compound_columns_to_be_unique"})
-TABLE_TYPES = frozenset({"expect_table_row_count_to_be_between"})
-PARTS = ("table", "rows", "key")
+PARTS = ("rows", "key")
 
 #: GX result format: unexpected counts (and a few example values, never shown: the
 #: check reports counts only); cheaper than GX's default, SUMMARY.
@@ -83,8 +75,6 @@ def suite_for(kind: ExtractKind) -> Any:
     import great_expectations.expectations as gxe
 
     suite = gx.ExpectationSuite(name=f"staging_{kind.name}")
-    if kind.name in REQUIRED_KINDS:
-        suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
     for col in kind.required:
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=col))
     for col, values in kind.enums.items():
@@ -116,11 +106,11 @@ def _columns_of(expectation: Any) -> list[str]:
 
 def _part_of(expectation: Any) -> str:
     kind = expectation.expectation_type
-    for part, types in zip(PARTS, (TABLE_TYPES, ROW_TYPES, KEY_TYPES), strict=True):
+    for part, types in zip(PARTS, (ROW_TYPES, KEY_TYPES), strict=True):
         if kind in types:
             return part
     raise ValueError(f"{kind}: say in schemas/expectations.py whether it is validated per "
-                     "chunk of rows, on the duplicated keys or on the table")
+                     "chunk of rows or on the duplicated keys")
 
 
 @dataclass(frozen=True)
@@ -128,7 +118,6 @@ class Plan:
     """The suite of one kind split by what each expectation must see."""
 
     kind: str
-    table: tuple[Any, ...]
     rows: tuple[Any, ...]
     key: tuple[Any, ...]
 
@@ -146,7 +135,7 @@ class Plan:
 
 
 def plan_for(kind_name: str) -> Plan:
-    """Split the suite of ``kind_name`` into its table, row and key expectations.
+    """Split the suite of ``kind_name`` into its row and key expectations.
 
     Like any GX suite, it needs a current GX context (``gx.get_context``).
     """
@@ -237,7 +226,7 @@ class DeliveryValidation:
     """One GX validation of the suite of one kind on one delivery, fed in parts.
 
     Build it once per delivery (one GX context, one validation definition per part),
-    then give it :meth:`row_count` once, :meth:`rows` once per chunk of :attr:`columns`
+    then give it :meth:`rows` once per chunk of :attr:`columns`
     and :meth:`duplicated_keys` once per batch of duplicated-key rows; :meth:`result`
     combines them. Parts with no expectations ignore what they are given.
     """
@@ -295,12 +284,6 @@ class DeliveryValidation:
                 outcome.observed_value = details["observed_value"]
             if outcome.error is None:
                 outcome.error = _error_of(r.exception_info)
-
-    def row_count(self, n: int) -> None:
-        """Validate the table expectations on the delivery's full row count ``n``."""
-        import pandas as pd
-
-        self._validate("table", pd.DataFrame(index=pd.RangeIndex(n)))
 
     def rows(self, frame: Any) -> None:
         """Validate the row expectations on one chunk (a pandas frame of :attr:`columns`)."""

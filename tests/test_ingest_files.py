@@ -119,6 +119,19 @@ def test_header_only_and_zero_byte_files_are_empty_extracts(
     ]
 
 
+def test_a_zero_byte_parquet_file_is_an_empty_extract(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """CONTRACT.md section 1: "A zero-byte or header-only file is a valid empty extract",
+    whatever its format (a zero-byte file has no Parquet footer to read)."""
+    folder = delivery(tmp_path / "d", {"providers.csv": PROVIDERS})
+    (folder / "events").mkdir()
+    (folder / "events" / "part-0001.parquet").write_bytes(b"")
+    summary = load(con, folder)
+    assert summary.counts["events"].files == 1 and summary.counts["events"].rows_read == 0
+    assert summary.rows_quarantined == 0 and summary.dates_touched is None
+
+
 def test_a_second_zero_byte_file_counts_as_already_loaded(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from pipelines.cli import cli
 from pipelines.definitions import definitions_for
-from pipelines.partitions import day_partitions
+from pipelines.partitions import dates_to_compute, day_partitions
 from pipelines.runner import RunFailed, backfill_pipeline, run_pipeline
 from pipelines.sensors import rebuild_request
 from schemas.config import load_config
@@ -171,6 +171,114 @@ def test_a_delivery_recomputes_only_the_dates_it_touched(tmp_path: Path, config:
     assert minutes["2026-03-10"] == 999  # untouched
     assert minutes["2026-03-03"] == 4.0 + 0.0  # 23:58 -> 00:05 is a 7-minute gap: idle
     assert minutes["2026-03-04"] == 1.0  # 00:05 follows 03-03 10:04: idle; 10:00 -> 10:01
+
+
+MARCH_3 = OTHER_EVENTS[:2]  # 2026-03-03 10:00 and 10:04
+MARCH_10 = OTHER_EVENTS[-3:]  # 2026-03-10 09:00, 09:05 and 09:10
+
+
+@pytest.mark.parametrize(("first", "then"), [(MARCH_10, MARCH_3), (MARCH_3, MARCH_10)],
+                         ids=["range-start-moves-earlier", "range-end-moves-over-a-gap"])
+def test_dates_a_delivery_brings_into_the_range_get_their_rows(
+        tmp_path: Path, config: Path, first: list[str], then: list[str]) -> None:
+    """A later delivery that moves the loaded range's first or last date brings in dates
+    it did not touch (03-05 .. 03-08 here, with no event at all); every one of them gets
+    its zero rows, exactly as if both deliveries had come as one."""
+    warehouse = tmp_path / "two" / "ehrlog.duckdb"
+    run_pipeline(_delivery(tmp_path / "first", first), warehouse, config, demo=True)
+    outcome = run_pipeline(_delivery(tmp_path / "then", then, roster=False), warehouse,
+                           config, demo=True)
+    assert outcome.days in (("2026-03-02", "2026-03-04"), ("2026-03-09", "2026-03-11"))
+    minutes = _minutes(warehouse)
+    assert list(minutes) == list(_expected())  # every date 03-03 .. 03-10, in order
+    assert minutes["2026-03-03"] == 4.0 and minutes["2026-03-10"] == 10.0
+    assert all(minutes[f"2026-03-0{d}"] == 0.0 for d in range(4, 10))
+    once = tmp_path / "once" / "ehrlog.duckdb"
+    run_pipeline(_delivery(tmp_path / "both", [*first, *then]), once, config, demo=True)
+    assert _tables(warehouse) == _tables(once)
+
+
+def _day_row(warehouse: Path, day: str) -> tuple:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "SELECT ehr_minutes, scheduled_minutes, wow_minutes, outside_slot_minutes, "
+            "unscheduled_day FROM marts.provider_day WHERE provider_id = 'P1' AND date = ?",
+            [dt.date.fromisoformat(day)]).fetchone()
+    finally:
+        con.close()
+
+
+def test_deliveries_of_one_kind_each_publish_and_add_up(tmp_path: Path, config: Path) -> None:
+    """CONTRACT.md section 1: a delivery may hold any subset of the kinds, and an empty
+    extract is valid. A roster alone, then events alone (no appointment ever: the day is
+    unscheduled and all of it is WOW), then one appointment: each run publishes, the
+    absent kinds are reported by non-blocking checks, and the end equals one delivery."""
+    warehouse = tmp_path / "wh" / "ehrlog.duckdb"
+    slot = "A9,P1,2026-03-03 09:30:00,60,completed\n"  # 09:30-10:30 covers 10:00-10:04
+    parts = {"roster": {"providers.csv": PROVIDERS, "schedule.csv": SCHEDULE.splitlines()[0]
+                        + "\n"},  # header-only
+             "events": {"events.csv": _events(MARCH_3)},
+             "slots": {"schedule.csv": SCHEDULE.splitlines()[0] + "\n" + slot}}
+    for name, files in parts.items():
+        (tmp_path / name).mkdir()
+        for file, text in files.items():
+            (tmp_path / name / file).write_text(text)
+    failed = [sorted(c.name for c in run_pipeline(tmp_path / name, warehouse, config,
+                                                  demo=True).failed_checks)
+              for name in ("roster", "events")]
+    assert failed == [["events_fresh", "schedule_present"], ["events_fresh", "schedule_present"]]
+    assert _day_row(warehouse, "2026-03-03") == (4.0, 0.0, 4.0, 4.0, True)
+    outcome = run_pipeline(tmp_path / "slots", warehouse, config, demo=True)
+    assert [c.name for c in outcome.failed_checks] == ["events_fresh"]
+    assert _day_row(warehouse, "2026-03-03") == (4.0, 60.0, 0.0, 0.0, False)
+    (tmp_path / "all").mkdir()
+    for file, text in {"providers.csv": PROVIDERS, "events.csv": _events(MARCH_3),
+                       "schedule.csv": SCHEDULE.splitlines()[0] + "\n" + slot}.items():
+        (tmp_path / "all" / file).write_text(text)
+    once = tmp_path / "once" / "ehrlog.duckdb"
+    run_pipeline(tmp_path / "all", once, config, demo=True)
+    assert _tables(warehouse) == _tables(once)
+
+
+def test_a_grid_that_did_not_record_its_range_is_rebuilt_in_full(
+        tmp_path: Path, config: Path, full_run: Path) -> None:
+    """A day grid stored by a version without ``core.day_basis.range_start`` may lack
+    dates (the gap this range closes); its next run rebuilds every date once."""
+    expected = _tables(full_run)
+    _tamper(full_run, "DELETE FROM marts.provider_day WHERE date = DATE '2026-03-06'; "
+                      "ALTER TABLE core.day_basis DROP COLUMN range_start; "
+                      "ALTER TABLE core.day_basis DROP COLUMN range_end")
+    run_pipeline(_delivery(tmp_path / "again", [BEFORE_MIDNIGHT], roster=False), full_run,
+                 config, demo=True)
+    assert _tables(full_run) == expected
+    con = duckdb.connect(str(full_run), read_only=True)
+    try:
+        assert con.execute("SELECT range_start, range_end FROM core.day_basis").fetchall() == [
+            (dt.date(2026, 3, 3), dt.date(2026, 3, 10))]
+    finally:
+        con.close()
+
+
+def _d(day: int) -> dt.date:
+    return dt.date(2026, 3, day)
+
+
+@pytest.mark.parametrize(("want", "loaded", "covered", "expected"), [
+    ((2, 4), (3, 10), (3, 10), (3, 4)),  # nothing new: the wanted dates, cut to the range
+    ((2, 4), (3, 10), (10, 10), (3, 9)),  # new first date: up to the day before the old one
+    ((9, 11), (3, 10), (3, 4), (5, 10)),  # new last date: from the day after the old one
+    ((20, 22), (3, 10), (3, 10), None),  # wanted dates outside the range: nothing
+    ((20, 22), (1, 10), (3, 10), (1, 2)),  # ... except the dates the range gained
+    ((2, 4), (3, 10), None, (3, 10)),  # a grid stored without events: the whole range
+])
+def test_dates_to_compute(want: tuple[int, int], loaded: tuple[int, int],
+                          covered: tuple[int, int] | None,
+                          expected: tuple[int, int] | None) -> None:
+    got = dates_to_compute((_d(want[0]), _d(want[1])), (_d(loaded[0]), _d(loaded[1])),
+                           (_d(covered[0]), _d(covered[1])) if covered else None)
+    assert got == ((_d(expected[0]), _d(expected[1])) if expected else None)
+    assert dates_to_compute((_d(2), _d(4)), None, (_d(3), _d(10))) is None
 
 
 def test_a_partition_materialized_twice_gives_the_same_tables(

@@ -25,6 +25,7 @@ from metrics.year import provider_year
 from pipelines.assets.core import POOL, PROVIDERS_KEY
 from pipelines.day_inputs import EventReader, loaded_range, staged_for_days
 from pipelines.ingest import read_staged
+from pipelines.partitions import dates_to_compute
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table, write_table
 from pipelines.warehouse import WarehouseResource, work_key
@@ -58,19 +59,44 @@ def day_basis(cfg: Config, providers: pl.DataFrame, action_map: pl.DataFrame) ->
     return h.hexdigest()
 
 
-def _stored_basis(con: duckdb.DuckDBPyConnection) -> str | None:
+def _stored_grid(con: duckdb.DuckDBPyConnection
+                 ) -> tuple[str, tuple[dt.date, dt.date] | None, dt.datetime] | None:
+    """``core.day_basis`` of the stored grid: its basis, the loaded range every date of
+    which it holds, and when it was last rebuilt in full. None without a grid, or for a
+    grid of a version that did not record its range (rebuilt in full once)."""
     present = {r[0] for r in con.execute(
         "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
     if not {"core.day_basis", "marts.provider_day"} <= present:
         return None
-    rows = con.execute("SELECT basis FROM core.day_basis").fetchall()
-    return rows[0][0] if rows else None
+    columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'core' AND table_name = 'day_basis'").fetchall()}
+    if not {"basis", "range_start", "range_end", "built_at"} <= columns:
+        return None
+    rows = con.execute(
+        "SELECT basis, range_start, range_end, built_at FROM core.day_basis").fetchall()
+    if not rows:
+        return None
+    basis, start, end, built_at = rows[0]
+    return basis, (None if start is None else (start, end)), built_at
+
+
+def _store_grid(con: duckdb.DuckDBPyConnection, cfg: Config, basis: str,
+                covered: tuple[dt.date, dt.date] | None, built_at: dt.datetime) -> None:
+    write_table(con, "core.day_basis", pl.DataFrame({
+        "basis": [basis], "settings_hash": [cfg.metric_settings_hash()],
+        "range_start": [covered[0] if covered else None],
+        "range_end": [covered[1] if covered else None], "built_at": [built_at],
+    }, schema_overrides={"range_start": pl.Date, "range_end": pl.Date}))
 
 
 def _replace_dates(con: duckdb.DuckDBPyConnection, day: pl.DataFrame,
-                   lo: dt.date, hi: dt.date) -> None:
-    """Replace the rows of local dates [lo, hi] of marts.provider_day with ``day``."""
+                   lo: dt.date, hi: dt.date, loaded: tuple[dt.date, dt.date] | None) -> None:
+    """Replace the rows of local dates [lo, hi] of marts.provider_day with ``day``, and
+    drop any row outside the loaded range."""
     con.execute("DELETE FROM marts.provider_day WHERE date BETWEEN ? AND ?", [lo, hi])
+    if loaded is not None:
+        con.execute("DELETE FROM marts.provider_day WHERE date < ? OR date > ?", list(loaded))
     con.register("_day", day.select(DAY_COLUMNS).to_arrow())
     try:
         con.execute("INSERT INTO marts.provider_day BY NAME SELECT * FROM _day")
@@ -92,8 +118,10 @@ def _provider_day_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
     def provider_day_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                            settings: SettingsResource) -> dg.MaterializeResult:
         """One row per provider per local date of their range: the run's partition dates
-        are recomputed from staging and replace their rows. When the metric settings,
-        roster or action map changed since the grid was built, every date is rebuilt."""
+        are recomputed from staging and replace their rows, together with any date the
+        loaded range gained since the grid was stored (``partitions.dates_to_compute``).
+        When the metric settings, roster or action map changed since the grid was built,
+        every date is rebuilt."""
         cfg = settings.load()
         keys = context.partition_key_range
         want = (dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end))
@@ -102,21 +130,19 @@ def _provider_day_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
             loaded = loaded_range(con, cfg)
             st = read_staged(con, kinds=("providers", "action_map"))
             basis = day_basis(cfg, st["providers"], st["action_map"])
-            full = _stored_basis(con) != basis
-            days = None  # the dates to compute: all loaded ones, or the wanted ones in them
-            if loaded is not None:
-                days = loaded if full else (max(want[0], loaded[0]), min(want[1], loaded[1]))
-                days = days if days[0] <= days[1] else None
+            stored = _stored_grid(con)
+            full = stored is None or stored[0] != basis
+            days = loaded if full else dates_to_compute(want, loaded, stored[1])
             day = _compute(con, cfg, st, *days) if days else _empty_day()
             if full:
                 write_table(con, "marts.provider_day", day)
-                write_table(con, "core.day_basis", pl.DataFrame({
-                    "basis": [basis], "settings_hash": [cfg.metric_settings_hash()],
-                    "built_at": [dt.datetime.now(dt.UTC)]}))
+                _store_grid(con, cfg, basis, loaded, dt.datetime.now(dt.UTC))
                 context.log.info("day grid rebuilt in full: metric settings, roster or action "
                                  "map changed, or no grid yet")
             else:
-                _replace_dates(con, day, *want)
+                lo, hi = (min(want[0], days[0]), max(want[1], days[1])) if days else want
+                _replace_dates(con, day, lo, hi, loaded)
+                _store_grid(con, cfg, basis, loaded, stored[2])
             return _result("marts.provider_day", day, mode="full" if full else "dates",
                            dates=f"{days[0]} .. {days[1]}" if days else "none",
                            loaded_range=str(loaded))

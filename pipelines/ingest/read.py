@@ -456,7 +456,9 @@ def _content_error(f: DeliveryFile, source: Source, e: Exception,
 
 
 def _parquet_rows(f: DeliveryFile) -> int:
-    """Rows of a Parquet file, from its metadata."""
+    """Rows of a Parquet file, from its metadata (none in a zero-byte file)."""
+    if f.path.stat().st_size == 0:
+        return 0
     try:
         return int(pl.scan_parquet(f.path, glob=False).select(pl.len()).collect().item())
     except pl.exceptions.PolarsError as e:
