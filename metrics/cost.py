@@ -124,7 +124,7 @@ def _percent(x: float | None) -> str:
     if x is None:
         return "n/a"
     q = Decimal(repr(x * 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{q}%"
+    return f"{q + 0}%"  # + 0: a negative zero (from an input of -0) shows as 0
 
 
 def _dollars(x: float) -> str:
@@ -142,7 +142,7 @@ def display(result: CostResult) -> dict[str, str]:
     """
     departures = Decimal(repr(result.departures_due_to_burnout)).quantize(
         Decimal("1"), rounding=ROUND_HALF_UP
-    )
+    ) + 0
     return {
         "turnover_without_burnout": _percent(result.turnover_without_burnout),
         "departures_due_to_burnout": f"{departures:,}",

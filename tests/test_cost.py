@@ -70,6 +70,14 @@ def test_zero_burnout_means_no_burnout_departures() -> None:
     assert display(r)["cost_of_departures"] == "$0"
 
 
+def test_a_negative_zero_input_shows_as_zero() -> None:
+    """``--physicians -0`` is not negative; its zero figures show without a minus sign."""
+    d = display(compute_cost(CostInputs(-0.0, 0.63, 0.07, 800_000, 1_000_000, 0.2)))
+    assert (d["departures_due_to_burnout"], d["cost_of_departures"], d["savings"]) == (
+        "0", "$0", "$0")
+    assert display(CostResult(-0.0, -0.0, -0.0, -0.0, -0.0))["roi"] == "0.00%"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
