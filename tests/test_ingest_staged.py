@@ -85,11 +85,11 @@ def test_every_table_and_column_has_a_comment(con: duckdb.DuckDBPyConnection) ->
         "WHERE (comment IS NULL OR comment = '') AND NOT internal"
     ).fetchall()
     assert uncommented == []
-    # 9 columns of raw.files, 8 of quarantine.rows, each staging table's contract
+    # 10 columns of raw.files, 8 of quarantine.rows, each staging table's contract
     # columns and its 3 lineage columns (extra, file_id, source_record)
     assert con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE NOT internal"
-    ).fetchone() == (68,)
+    ).fetchone() == (69,)
 
 
 def test_read_staged_on_an_empty_warehouse(con: duckdb.DuckDBPyConnection) -> None:

@@ -324,6 +324,42 @@ def test_a_change_of_metric_settings_rebuilds_every_date(tmp_path: Path, full_ru
     assert _tables(full_run) == _tables(fresh)
 
 
+def test_a_warehouse_keeps_the_time_zone_its_files_were_read_in(
+        tmp_path: Path, full_run: Path) -> None:
+    """Naive times become instants in the configured zone when loaded; a later run in
+    another zone would mix two readings, so it stops with one line naming the key."""
+    chicago = _config(tmp_path / "chicago", timezone="America/Chicago")
+    before = full_run.read_bytes()
+    message = ("config key 'timezone': America/Chicago, but this warehouse's files were "
+               "read in America/New_York; a warehouse keeps one time zone")
+    with pytest.raises(RunFailed, match=message):
+        run_pipeline(_delivery(tmp_path / "late", [BEFORE_MIDNIGHT], roster=False), full_run,
+                     chicago, demo=True)
+    with pytest.raises(RunFailed, match=message):
+        backfill_pipeline(dt.date(2026, 3, 3), dt.date(2026, 3, 4), full_run, chicago,
+                          demo=True)
+    assert full_run.read_bytes() == before
+    con = duckdb.connect(str(full_run), read_only=True)
+    try:
+        assert con.execute("SELECT DISTINCT timezone FROM raw.files").fetchall() == [
+            ("America/New_York",)]
+    finally:
+        con.close()
+
+
+def test_files_loaded_before_the_zone_was_recorded_do_not_stop_a_run(
+        tmp_path: Path, config: Path, full_run: Path) -> None:
+    _tamper(full_run, "ALTER TABLE raw.files DROP COLUMN timezone")
+    run_pipeline(_delivery(tmp_path / "late", ["u1,2026-03-12 09:00:00," + NOTE],
+                           roster=False), full_run, config, demo=True)
+    con = duckdb.connect(str(full_run), read_only=True)
+    try:
+        assert con.execute("SELECT timezone, count(*) FROM raw.files GROUP BY ALL "
+                           "ORDER BY ALL").fetchall() == [("America/New_York", 1), (None, 3)]
+    finally:
+        con.close()
+
+
 def test_backfill_errors_are_one_line(tmp_path: Path, config: Path, full_run: Path) -> None:
     with pytest.raises(RunFailed, match="does not exist: load a delivery first"):
         backfill_pipeline(dt.date(2026, 3, 3), dt.date(2026, 3, 4),

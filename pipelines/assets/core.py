@@ -15,6 +15,7 @@ from pipelines.assets.staging import STAGING_KEYS
 from pipelines.day_inputs import loaded_range
 from pipelines.ingest import ensure_schema, read_staged
 from pipelines.ingest.staged import staged_action_counts
+from pipelines.ingest.store import check_timezone
 from pipelines.settings import SettingsResource
 from pipelines.tables import write_table
 from pipelines.warehouse import WarehouseResource, work_key
@@ -31,6 +32,7 @@ def core_providers_asset(context: dg.AssetExecutionContext, warehouse: Warehouse
     con = warehouse.connect(work_key(context.run))
     try:
         ensure_schema(con)  # a rebuild of a warehouse that never loaded a delivery
+        check_timezone(con, cfg.timezone)
         st = read_staged(con, kinds=("providers", "action_map"))
         loaded = loaded_range(con, cfg)
         dim = provider_dim(st["providers"]).collect()

@@ -100,6 +100,7 @@ def load_delivery(
     if not folder.is_dir():
         raise ExtractError(str(folder), "delivery folder does not exist")
     ensure_schema(con)
+    store.check_timezone(con, cfg.timezone)
     summary = DeliverySummary(delivery_id=delivery_id)
     pending = _new_files(con, folder, summary)
     cursor = con.cursor()
@@ -222,7 +223,7 @@ def _load_file(
     store.record_file(con, {
         "delivery_id": run.delivery_id, "kind": kind, "file_name": p.file.name,
         "sha256": p.sha256, "bytes": p.size, "rows": rows, "loaded_at": run.run_time,
-        "archived_path": archived, "file_id": file_id,
+        "archived_path": archived, "file_id": file_id, "timezone": run.cfg.timezone,
     })
     return rows, blank, archived
 

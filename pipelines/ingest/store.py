@@ -18,6 +18,7 @@ import polars as pl
 from pipelines.ingest.newrows import NEW
 from pipelines.ingest.sqlpath import SKIP
 from pipelines.ingest.tables import REJECTED_ROWS, new_row_columns
+from schemas.config import ConfigError
 
 
 def start_kind(con: duckdb.DuckDBPyConnection, kind: str) -> None:
@@ -77,7 +78,26 @@ def record_file(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> None:
     """Insert one manifest row into raw.files (``row`` names its ``file_id``)."""
     con.execute(
         "INSERT INTO raw.files (delivery_id, kind, file_name, sha256, bytes, rows, loaded_at, "
-        "archived_path, file_id) VALUES ($delivery_id, $kind, $file_name, $sha256, $bytes, "
-        "$rows, $loaded_at, $archived_path, $file_id)",
+        "archived_path, file_id, timezone) VALUES ($delivery_id, $kind, $file_name, $sha256, "
+        "$bytes, $rows, $loaded_at, $archived_path, $file_id, $timezone)",
         row,
     )
+
+
+def check_timezone(con: duckdb.DuckDBPyConnection, timezone: str) -> None:
+    """Refuse a ``timezone`` other than the one this warehouse's files were read in.
+
+    Naive local times become instants when a file is loaded, in the configured zone, and
+    staging keeps only the instants; under another zone the same deliveries would give
+    other instants, so a warehouse mixing two would be wrong without a trace. Files loaded
+    before the zone was recorded (NULL) do not count. Call after :func:`ensure_schema`. Raises
+    :class:`schemas.config.ConfigError` naming the key.
+    """
+    read_in = [r[0] for r in con.execute(
+        "SELECT DISTINCT timezone FROM raw.files WHERE timezone IS NOT NULL "
+        "AND timezone <> ? ORDER BY 1", [timezone]).fetchall()]
+    if read_in:
+        raise ConfigError(
+            f"config key 'timezone': {timezone}, but this warehouse's files were read in "
+            f"{', '.join(read_in)}; a warehouse keeps one time zone (load the deliveries "
+            "into a new warehouse to change it)")

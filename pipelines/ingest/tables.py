@@ -141,6 +141,9 @@ RAW_FILES = Table("raw", "files", "One row per delivered file loaded (the raw la
                                  "kept (privacy.keep_raw_patient_ids false)"),
     ("file_id", "INTEGER", "Number of the file in this warehouse (1, 2, ... in loading "
                            "order); staging rows name their file by it (file_id)"),
+    ("timezone", "VARCHAR", "Time zone the file's naive local times were read in (setting "
+                            "timezone); a warehouse keeps one. NULL: loaded by a version "
+                            "that did not record it"),
 ))
 
 REJECTED_ROWS = Table("quarantine", "rows", "One row per rejected delivered row: the "
@@ -184,9 +187,16 @@ def _column_sql(t: Table, col: str, typ: str) -> str:
 
 
 def _create(con: duckdb.DuckDBPyConnection, t: Table) -> None:
-    """Create table ``t`` if it does not exist, and (re)write its comments."""
+    """Create table ``t`` if it does not exist, add the columns a table made by an earlier
+    version lacks (NULL in its rows), and (re)write its comments."""
     cols = ", ".join(_column_sql(t, c, typ) for c, typ, _ in t.columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS {t.qualified} ({cols})")
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+        [t.schema, t.name]).fetchall()}
+    for c, typ, _ in t.columns:
+        if c not in have:
+            con.execute(f"ALTER TABLE {t.qualified} ADD COLUMN {_column_sql(t, c, typ)}")
     con.execute(f"COMMENT ON TABLE {t.qualified} IS {_literal(t.comment)}")
     for c, _, comment in t.columns:
         con.execute(f"COMMENT ON COLUMN {t.qualified}.{c} IS {_literal(comment)}")
