@@ -19,7 +19,7 @@ from metrics.ahead import ahead, concurrently
 from metrics.intervals import overlap_with_interval, overlap_with_union
 from metrics.ranges import provider_grid, provider_ranges
 from metrics.schedule import KEYS, counted, scheduled_day, slot_pieces, slot_union, window_union
-from metrics.timeutil import local_date, local_instant, minutes, span_us
+from metrics.timeutil import local_date, local_instant, minutes, repeated_before, span_us
 from schemas.config import Config
 from schemas.contract import CATEGORIES
 
@@ -35,15 +35,25 @@ DAY_COLUMNS = [
 def pajama_us(cfg: Config) -> pl.Expr:
     """µs of a same-date piece [start, end) inside the pajama window of its date.
 
-    Weekdays: before ``weekday_end`` or at/after ``weekday_start``; Saturday and Sunday
-    entirely when ``pajama.weekends`` is true.
+    Weekdays: before ``weekday_end`` or at/after ``weekday_start`` by the wall clock
+    (CONTRACT.md section 1: a clock window uses local wall-clock time), so where clocks go
+    back across a boundary, the repeated wall times before it count by the clock both
+    times; Saturday and Sunday entirely when ``pajama.weekends`` is true.
     """
     p = cfg.pajama
     s, e = pl.col("start"), pl.col("end")
-    morning_end = local_instant(pl.col("date"), cfg.timezone, p.weekday_end)
-    evening_start = local_instant(pl.col("date"), cfg.timezone, p.weekday_start)
-    weekday_part = span_us(s, pl.min_horizontal(e, morning_end)) + span_us(
-        pl.max_horizontal(s, evening_start), e
+    date, tz = pl.col("date"), cfg.timezone
+
+    def within(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
+        return span_us(pl.max_horizontal(s, lo), pl.min_horizontal(e, hi))
+
+    morning_end = local_instant(date, tz, p.weekday_end)
+    evening_start = local_instant(date, tz, p.weekday_start)
+    weekday_part = (
+        span_us(s, pl.min_horizontal(e, morning_end))
+        + within(*repeated_before(date, tz, p.weekday_end))
+        + span_us(pl.max_horizontal(s, evening_start), e)
+        - within(*repeated_before(date, tz, p.weekday_start))
     )
     if not p.weekends:
         return weekday_part

@@ -86,22 +86,41 @@ def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Exp
     times faster than resolving every row. Use it in a row context
     (``select``/``with_columns``), not inside ``group_by().agg``.
     """
-    instant = pl.Datetime("us", "UTC")
+    return _per_date(date, lambda days: _instants_of(days, tz, at))
 
+
+def repeated_before(date: pl.Expr, tz: str, at: dt.time) -> tuple[pl.Expr, pl.Expr]:
+    """The UTC instants [from, to) at which the wall clock shows, a second time on ``date``,
+    wall times before ``at``: when clocks go back across ``at`` (it occurs twice), from the
+    instant they went back to the later instant of ``at``; otherwise the empty span at
+    :func:`local_instant`. The instants of ``date`` whose wall clock reads before ``at``
+    are thus [start of the date, ``local_instant``) and [from, to); those at or after it,
+    [``local_instant``, end of the date) less [from, to). Same use as :func:`local_instant`.
+    """
+    def side(name: str) -> pl.Expr:
+        return _per_date(date, lambda days: _second_pass_of(days, tz, at).get_column(name))
+
+    return side("from"), side("to")
+
+
+_INSTANT = pl.Datetime("us", "UTC")
+
+
+def _per_date(date: pl.Expr, instants_of: Callable[[pl.Series], pl.Series]) -> pl.Expr:
+    """``instants_of`` (UTC instants of a few distinct dates) mapped onto ``date``."""
     def resolve(dates: pl.Series) -> pl.Series:
         resolved = _per_key(dates.cast(pl.Int32),
-                            lambda days: _instants_of(days.cast(pl.Date), tz, at))
+                            lambda days: instants_of(days.cast(pl.Date)))
         if resolved is None:  # no rows, or only nulls
-            return pl.Series(dates.name, [None] * dates.len(), instant)
+            return pl.Series(dates.name, [None] * dates.len(), _INSTANT)
         return resolved.rename(dates.name)
 
-    return date.map_batches(resolve, return_dtype=instant, is_elementwise=True)
+    return date.map_batches(resolve, return_dtype=_INSTANT, is_elementwise=True)
 
 
 def _instants_of(dates: pl.Series, tz: str, at: dt.time) -> pl.Series:
     """:func:`local_instant` of each date of ``dates`` (UTC instants)."""
-    naive = dates.cast(pl.Datetime("us")) + dt.timedelta(
-        hours=at.hour, minutes=at.minute, seconds=at.second)
+    naive = _naive_at(dates, at)
     exact = naive.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
     gapped = exact.is_null() & naive.is_not_null()
     if gapped.any():  # a spring-forward gap: the instant the clock jumps past it
@@ -110,8 +129,58 @@ def _instants_of(dates: pl.Series, tz: str, at: dt.time) -> pl.Series:
     return exact.dt.convert_time_zone("UTC")
 
 
-#: Longest clock gap searched for (the longest in the time-zone database is a skipped
-#: calendar day).
+def _second_pass_of(dates: pl.Series, tz: str, at: dt.time) -> pl.DataFrame:
+    """:func:`repeated_before` of each date of ``dates``: columns ``from`` and ``to``."""
+    early = _instants_of(dates, tz, at)
+    late = _naive_at(dates, at).dt.replace_time_zone(
+        tz, ambiguous="latest", non_existent="null").dt.convert_time_zone("UTC")
+    frm, to = early.clone(), early.clone()  # scatter writes in place
+    folded = (late != early).fill_null(False)
+    if folded.any():  # clocks go back across ``at``: a few dates a year
+        rows = folded.arg_true()
+        frm = frm.scatter(rows, _fold_start(early.gather(rows), late.gather(rows), tz))
+        to = to.scatter(rows, late.gather(rows))
+    return pl.DataFrame({"from": frm, "to": to})
+
+
+def _fold_start(early: pl.Series, late: pl.Series, tz: str) -> pl.Series:
+    """For the two instants of each repeated wall time, the instant between them where
+    the clocks went back: the first, to the second, whose UTC offset is the later one's.
+
+    The first such minute after ``early`` is found, then the first such second of the
+    minute before it (clock changes fall on whole seconds).
+    """
+    def offset(at: pl.Expr) -> pl.Expr:
+        return at.dt.convert_time_zone(tz).dt.replace_time_zone(None) - at.dt.replace_time_zone(
+            None)
+
+    def first_later(frame: pl.DataFrame, step: dt.timedelta, count: int) -> pl.DataFrame:
+        steps = pl.DataFrame({"_k": pl.int_range(1, count + 1, eager=True)})
+        return (
+            frame.join(steps, how="cross")
+            .with_columns((pl.col("_from") + pl.col("_k") * step).alias("_t"))
+            .filter(pl.col("_t") <= pl.col("_late"),
+                    offset(pl.col("_t")) == offset(pl.col("_late")))
+            .group_by("_i").agg(pl.col("_t").min(), pl.col("_late").first())
+        )
+
+    frame = pl.DataFrame({"_from": early, "_late": late}).with_row_index("_i")
+    minute = dt.timedelta(minutes=1)
+    minutes_found = first_later(frame, minute, int(_MAX_GAP / minute))
+    before = minutes_found.select("_i", (pl.col("_t") - minute).alias("_from"), "_late")
+    seconds_found = first_later(before, dt.timedelta(seconds=1), 60)
+    out = frame.join(seconds_found.select("_i", "_t"), on="_i", how="left").sort("_i")
+    return out.get_column("_t").rename(early.name)
+
+
+def _naive_at(dates: pl.Series, at: dt.time) -> pl.Series:
+    """Naive wall-clock ``at`` on each date of ``dates``."""
+    return dates.cast(pl.Datetime("us")) + dt.timedelta(
+        hours=at.hour, minutes=at.minute, seconds=at.second)
+
+
+#: Longest clock gap or repeat searched for (the longest in the time-zone database is a
+#: skipped calendar day).
 _MAX_GAP = dt.timedelta(hours=48)
 
 

@@ -162,3 +162,38 @@ def test_clock_rule_on_the_fall_back_day_with_weekends_false():
         ev("p1", "2026-11-01 07:02:00"),  # 2 pajama, 2 not
     )
     check(_day(evs, "2026-11-01", config=c), ehr_minutes=7.0, pajama_minutes=5.0)
+
+
+def test_a_morning_boundary_in_the_repeated_hour_counts_by_the_clock_both_times():
+    # 2026-11-01: clocks go back 02:00 EDT -> 01:00 EST, so wall times 01:00-02:00 occur
+    # twice; "before 01:30" holds on both passes (CONTRACT.md section 1: a clock window
+    # uses local wall-clock time)
+    c = cfg({"pajama": {"weekday_end": "01:30", "weekends": False}})
+    evs = events(
+        ev("p1", "2026-11-01 01:25:00-04:00"),
+        ev("p1", "2026-11-01 01:29:00-04:00"),  # 4 min, all before 01:30
+        ev("p1", "2026-11-01 01:33:00-04:00"),  # 4 min, 1 before 01:30 (01:29-01:30)
+        ev("p1", "2026-11-01 01:58:00-04:00"),  # idle (25 min)
+        ev("p1", "2026-11-01 01:02:00-05:00"),  # 4 min: 01:58-02:00 EDT no, 01:00-01:02 EST 2
+        ev("p1", "2026-11-01 01:06:00-05:00"),  # 4 min, all before 01:30 (EST)
+        ev("p1", "2026-11-01 01:28:00-05:00"),  # idle (22 min)
+        ev("p1", "2026-11-01 01:32:00-05:00"),  # 4 min, 2 before 01:30 (EST)
+    )
+    # ehr 5 x 4 = 20; pajama 4 + 1 + 2 + 4 + 2 = 13
+    check(_day(evs, "2026-11-01", config=c), ehr_minutes=20.0, pajama_minutes=13.0)
+
+
+def test_an_evening_boundary_in_the_repeated_hour_counts_by_the_clock_both_times():
+    # "at or after 01:30" holds from 01:30 EDT until the clocks go back, and again from
+    # 01:30 EST; the repeated 01:00-01:30 EST is before it
+    c = cfg({"pajama": {"weekday_start": "01:30", "weekday_end": "01:00", "weekends": False}})
+    evs = events(
+        ev("p1", "2026-11-01 01:28:00-04:00"),
+        ev("p1", "2026-11-01 01:32:00-04:00"),  # 4 min, 2 at or after 01:30 EDT
+        ev("p1", "2026-11-01 01:58:00-04:00"),  # idle (26 min)
+        ev("p1", "2026-11-01 01:02:00-05:00"),  # 4 min: 01:58-02:00 EDT 2, 01:00-01:02 EST 0
+        ev("p1", "2026-11-01 01:28:00-05:00"),  # idle (26 min)
+        ev("p1", "2026-11-01 01:32:00-05:00"),  # 4 min, 2 at or after 01:30 EST
+    )
+    # ehr 3 x 4 = 12; pajama 2 + 2 + 2 = 6
+    check(_day(evs, "2026-11-01", config=c), ehr_minutes=12.0, pajama_minutes=6.0)

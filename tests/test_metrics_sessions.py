@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from metrics.active import active_sessions, provider_events
-from metrics.timeutil import local_date, local_instant
+from metrics.timeutil import local_date, local_instant, repeated_before
 
 try:
     from metric_fixtures import (
@@ -149,6 +149,34 @@ def test_local_instant_of_a_missing_wall_time_is_where_clocks_resume(tz, day, at
     got = frame.select(local_instant(pl.col("d"), tz, at)).to_series().to_list()
     want = expected_utc.replace(tzinfo=dt.UTC)
     assert got == [want, None, want]
+
+
+@pytest.mark.parametrize(("tz", "day", "at", "span_utc"), [
+    # clocks go back 02:00 EDT -> 01:00 EST (06:00 UTC): 01:00-01:30 EST shows again
+    ("America/New_York", dt.date(2026, 11, 1), dt.time(1, 30),
+     (dt.datetime(2026, 11, 1, 6, 0), dt.datetime(2026, 11, 1, 6, 30))),
+    # 01:00 itself is repeated, but no wall time before it is
+    ("America/New_York", dt.date(2026, 11, 1), dt.time(1, 0),
+     (dt.datetime(2026, 11, 1, 6, 0), dt.datetime(2026, 11, 1, 6, 0))),
+    # London, 02:00 BST -> 01:00 GMT (01:00 UTC)
+    ("Europe/London", dt.date(2026, 10, 25), dt.time(1, 15),
+     (dt.datetime(2026, 10, 25, 1, 0), dt.datetime(2026, 10, 25, 1, 15))),
+    # Lord Howe goes back 30 minutes, 02:00 +11 -> 01:30 +10:30 (15:00 UTC the day before)
+    ("Australia/Lord_Howe", dt.date(2026, 4, 5), dt.time(1, 45),
+     (dt.datetime(2026, 4, 4, 15, 0), dt.datetime(2026, 4, 4, 15, 15))),
+    # not repeated: the empty span at the wall time's instant
+    ("America/New_York", dt.date(2026, 11, 1), dt.time(12, 0),
+     (dt.datetime(2026, 11, 1, 17, 0), dt.datetime(2026, 11, 1, 17, 0))),
+    # in a spring-forward gap: empty, where clocks resume
+    ("America/New_York", dt.date(2026, 3, 8), dt.time(2, 30),
+     (dt.datetime(2026, 3, 8, 7, 0), dt.datetime(2026, 3, 8, 7, 0))),
+])
+def test_repeated_before_is_the_second_pass_of_the_wall_times_before(tz, day, at, span_utc):
+    frame = pl.DataFrame({"d": [day, None, day]})
+    lo, hi = repeated_before(pl.col("d"), tz, at)
+    got = frame.select(lo.alias("lo"), hi.alias("hi")).rows()
+    want = tuple(t.replace(tzinfo=dt.UTC) for t in span_utc)
+    assert got == [want, (None, None), want]
 
 
 def test_interval_across_a_midnight_that_does_not_exist_is_split_where_the_day_starts():
