@@ -228,6 +228,12 @@ TABLES["marts.methods"] = (
         "range_start": "First date of the loaded range.",
         "range_end": "Last date of the loaded range.",
         "thresholds_profile": "Thresholds profile used for the flags.",
+        "thresholds_sha256": "SHA-256 of that profile's file as the run read it, so that an "
+                             "edited site profile is told apart. NULL on rows written by a "
+                             "version that did not record it.",
+        "methods_choices_json": "The methods choices where the contract is silent, as "
+                                "title: rule (schemas/choices.py; explained in the README). "
+                                "NULL on rows written by a version that did not record them.",
     },
 )
 

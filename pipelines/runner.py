@@ -72,6 +72,8 @@ class RunOutcome:
     checks: list[CheckOutcome] = field(default_factory=list)
     #: The daily partitions (first, last key) the rebuild run recomputed.
     days: tuple[str, str] | None = None
+    #: The delivery the run loaded (``quarantine.rows.delivery_id``); None for a backfill.
+    delivery_id: str | None = None
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -213,4 +215,4 @@ def _rebuild(defs: dg.Definitions, wh: WarehouseResource, work: str,
         log_level=log_level)
     latest = {(c.asset, c.name): c for c in checks + more}  # the rebuild's freshness wins
     return RunOutcome(run_id=run_id, warehouse=wh.published, checks=list(latest.values()),
-                      days=keys)
+                      days=keys, delivery_id=tags.get(DELIVERY_ID_TAG))

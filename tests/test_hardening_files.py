@@ -356,3 +356,23 @@ def test_unreadable_files_stop_the_delivery(
             assert _error(con, folder) == "schedule.csv: cannot be read (Permission denied)"
     finally:
         (folder / "schedule.csv").chmod(0o600)
+
+
+def test_enum_values_are_trimmed_and_lower_cased_before_they_are_checked(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # README, "Enumerated values": a case or padding variant of a contract value is that
+    # value; anything else is bad_enum (csv and parquet alike)
+    rows = [("P1", "2026-03-02", "2026-03-03", " Vacation "), ("P1", "2026-03-09",
+            "2026-03-09", "PTO"), ("P1", "2026-03-16", "2026-03-16", "vacations")]
+    folder = _delivery(tmp_path, {"time_off.csv": csv_bytes(
+        ("provider_id", "start_date", "end_date", "type"), rows)})
+    april = [(p, s.replace("-03-", "-04-"), e.replace("-03-", "-04-"), t)
+             for p, s, e, t in rows]  # other keys: the same ones would be duplicate_key
+    names = ("provider_id", "start_date", "end_date", "type")
+    pl.DataFrame(april, schema=names, orient="row").write_parquet(folder / "time_off_2.parquet")
+    load(con, folder)
+    assert con.execute("SELECT type, count(*) FROM staging.time_off GROUP BY ALL ORDER BY ALL"
+                       ).fetchall() == [("pto", 2), ("vacation", 2)]
+    assert [(f, n, c, r) for f, n, c, r in quarantined(con)] == [
+        ("time_off.csv", 3, "type", "bad_enum"), ("time_off_2.parquet", 3, "type", "bad_enum")]

@@ -183,6 +183,8 @@ def _methods(config: Config) -> pl.DataFrame:
         "range_start": RANGE[0],
         "range_end": RANGE[1],
         "thresholds_profile": config.thresholds,
+        "thresholds_sha256": "0" * 64,
+        "methods_choices_json": "{}",
     }
     return pl.DataFrame([row], schema_overrides={"delivery": pl.String})
 

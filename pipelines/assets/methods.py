@@ -11,6 +11,7 @@ import json
 import dagster as dg
 import polars as pl
 
+from metrics.thresholds import load_profile
 from pipelines import __version__
 from pipelines.assets.staging import (
     DELIVERY_ID_TAG,
@@ -24,8 +25,11 @@ from pipelines.ingest.tables import OF_DELIVERY
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table
 from pipelines.warehouse import WarehouseResource, work_key
+from schemas.choices import METHODS_CHOICES
 
 MARTS = [["marts", "burnout_risk_flags"], ["marts", "provider_week"]]
+#: Text columns of the methods card added after its first version (project constants).
+NEWER_COLUMNS = ("thresholds_sha256", "methods_choices_json")
 
 
 def _json_rows(con, sql: str, params: list) -> str:
@@ -65,6 +69,8 @@ def methods_asset(context: dg.AssetExecutionContext, config: DeliveryConfig,
             "range_start": stats["range_start"],
             "range_end": stats["range_end"],
             "thresholds_profile": cfg.thresholds,
+            "thresholds_sha256": load_profile(cfg.thresholds).sha256,
+            "methods_choices_json": json.dumps(METHODS_CHOICES),
         }
         frame = pl.DataFrame([row], schema_overrides={"run_at": pl.Datetime("us", "UTC"),
                                                       "unmapped_share": pl.Float64,
@@ -74,7 +80,9 @@ def methods_asset(context: dg.AssetExecutionContext, config: DeliveryConfig,
         con.register("_row", frame.select(list(TABLES["marts.methods"][1])).to_arrow())
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("CREATE TABLE IF NOT EXISTS marts.methods AS SELECT * FROM _row LIMIT 0")
-        con.execute("INSERT INTO marts.methods SELECT * FROM _row")
+        for column in NEWER_COLUMNS:  # a card of an earlier version lacks them (NULL there)
+            con.execute(f"ALTER TABLE marts.methods ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+        con.execute("INSERT INTO marts.methods BY NAME SELECT * FROM _row")
         con.unregister("_row")
         for stmt in comment_sql("marts.methods"):
             con.execute(stmt)

@@ -38,7 +38,8 @@ def command(warehouse: Path, show_all: bool) -> None:
         share = r["unmapped_share"]
         click.echo("unmapped-action share: " + ("n/a" if share is None else f"{share:.4%}")
                    + f"; events of users not in the roster: {r['unrostered_events']:,}")
-        click.echo(f"thresholds profile: {r['thresholds_profile']}")
+        click.echo(f"thresholds profile: {r['thresholds_profile']} "
+                   f"(sha256 {r.get('thresholds_sha256') or 'not recorded'})")
         click.echo(f"metric settings (hash {r['settings_hash']}): {r['settings_json']}")
         click.echo("input files (name, kind, sha256, rows, bytes):")
         for line in _fmt_json_list(r["input_files_json"],
@@ -48,4 +49,8 @@ def command(warehouse: Path, show_all: bool) -> None:
         for line in _fmt_json_list(r["quarantine_counts_json"], ["kind", "reason", "n"]) or [
                 "  none"]:
             click.echo(line)
+        click.echo("methods choices where the contract is silent:")
+        choices = json.loads(r.get("methods_choices_json") or "{}")
+        for title, rule in choices.items() or [("none recorded", "an earlier version")]:
+            click.echo(f"  {title}: {rule}")
         click.echo("")

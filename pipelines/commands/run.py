@@ -9,12 +9,27 @@ import click
 import duckdb
 
 from pipelines.commands.options import run_options
+from pipelines.ingest.rejected import rejected_lines
 from pipelines.runner import RunFailed, run_pipeline
 from schemas.config import ConfigError, load_config
 
+#: Quarantined rows of a delivery that the run summary names one line each; the rest are
+#: counted, and all are in ``quarantine.rows``.
+SHOWN_REJECTED = 10
 
-def summarize(warehouse: Path, run_id: str) -> str:
-    """A short text summary of one run, read from its methods-card row."""
+
+def _rejected(con: duckdb.DuckDBPyConnection, delivery_id: str) -> list[str]:
+    total, lines = rejected_lines(con, delivery_id, SHOWN_REJECTED)
+    out = [f"quarantined: {line}" for line in lines]
+    if total > len(lines):
+        out.append(f"quarantined: {total - len(lines):,} more rows of this delivery in "
+                   f"quarantine.rows (delivery_id '{delivery_id}')")
+    return out
+
+
+def summarize(warehouse: Path, run_id: str, delivery_id: str | None = None) -> str:
+    """A short text summary of one run, read from its methods-card row, with the rows
+    quarantined from ``delivery_id`` (if given) named one line each."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         row = con.execute(
@@ -22,6 +37,7 @@ def summarize(warehouse: Path, run_id: str) -> str:
             "unmapped_share, unrostered_events, range_start, range_end "
             "FROM marts.methods WHERE run_id = ?", [run_id]
         ).fetchall()[0]
+        rejected = _rejected(con, delivery_id) if delivery_id else []
     finally:
         con.close()
     staged, quarantined, files = (json.loads(x) for x in row[:3])
@@ -32,6 +48,7 @@ def summarize(warehouse: Path, run_id: str) -> str:
     for kind, n in staged.items():
         lines.append(f"{kind:<11}{n:>10,}{q_by_kind.get(kind, 0):>13,}")
     lines.append(f"files loaded: {len(files)}")
+    lines += rejected
     if row[3] is not None:
         lines.append(f"unmapped actions: {row[3]:.2%} of events; "
                      f"events of users not in the roster: {row[4]:,}")
@@ -59,6 +76,6 @@ def command(input_dir: Path, warehouse: Path, config_path: Path | None, demo: bo
                                log_level="INFO" if verbose else "CRITICAL")
     except (ConfigError, RunFailed) as e:
         raise click.ClickException(str(e)) from None
-    click.echo(summarize(outcome.warehouse, outcome.run_id))
+    click.echo(summarize(outcome.warehouse, outcome.run_id, outcome.delivery_id))
     for check in outcome.failed_checks:
         click.echo(check.line(), err=True)
