@@ -14,7 +14,7 @@ import datetime as dt
 import polars as pl
 
 from metrics.ranges import provider_dim, provider_ranges
-from metrics.ratios import RATIO_COLUMNS, ratios, sums, week_start_expr
+from metrics.ratios import RATIO_COLUMNS, minutes_sum, ratios, sums, week_start_expr
 from metrics.timeutil import local_date
 from schemas.config import Config
 
@@ -73,7 +73,7 @@ def provider_period(day: pl.DataFrame, providers: pl.DataFrame, inbox: pl.DataFr
         pl.col("vacation_login").sum().cast(pl.Int64).alias("vacation_days_with_login"),
         (vac & (ehr > 0)).sum().cast(pl.Int64).alias("vacation_days_with_ehr"),
         (vac & (ehr > 30)).sum().cast(pl.Int64).alias("vacation_days_over_30_min"),
-        ehr.filter(vac).sum().alias("_vacation_ehr"),
+        minutes_sum(ehr.filter(vac)).alias("_vacation_ehr"),
         pl.col("inbox_messages").filter(vac).sum().cast(pl.Int64).alias("pto_inbox_messages"),
     )
     ranges = provider_ranges(providers, loaded).select("provider_id", "range_start", "range_end")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from metrics.timeutil import US_PER_MINUTE
 from schemas.config import Config
 
 SUMMED = [
@@ -25,13 +26,22 @@ RATIO_COLUMNS = [
 ]
 
 
+def minutes_sum(minutes: pl.Expr) -> pl.Expr:
+    """The sum of a group's minutes, exactly: each day's minutes are whole microseconds
+    (``metrics.timeutil.minutes``), summed as integers, so the result does not depend on
+    the order in which the engine adds the days up (a float sum does, in its last bits)."""
+    us = (minutes * US_PER_MINUTE).round().cast(pl.Int64)
+    return us.sum().cast(pl.Float64) / US_PER_MINUTE
+
+
 def sums(keys: list[str]) -> list[pl.Expr]:
     """Aggregations over provider_day rows of one group."""
     return [
         pl.len().cast(pl.Int64).alias("days_in_range"),
-        (pl.col("scheduled_minutes").sum() / 60).alias("scheduled_hours"),
+        (minutes_sum(pl.col("scheduled_minutes")) / 60).alias("scheduled_hours"),
         (pl.col("scheduled_minutes") > 0).sum().cast(pl.Int64).alias("clinic_days"),
-        *[pl.col(c).sum() for c in SUMMED],
+        *[(minutes_sum(pl.col(c)) if c.endswith("_minutes") else pl.col(c).sum()).alias(c)
+          for c in SUMMED],
     ]
 
 

@@ -36,7 +36,11 @@ from pipelines.assets.staging import load_delivery_asset
 from pipelines.checks import CHECKS, PRESENT_CHECKS, events_fresh_check
 from pipelines.partitions import day_partitions
 from pipelines.schedules import build_nightly_schedule
-from pipelines.sensors import build_delivery_days_sensor, build_drop_folder_sensor
+from pipelines.sensors import (
+    build_delivery_days_sensor,
+    build_drop_folder_sensor,
+    build_failed_run_cleanup_sensor,
+)
 from pipelines.settings import SettingsResource
 from pipelines.warehouse import WarehouseResource
 from schemas.config import Config, load_config
@@ -98,13 +102,16 @@ def definitions_for(cfg: Config, warehouse: str, config_path: str | None,
         deployment = cfg.deployment
         extra = {
             "sensors": [build_drop_folder_sensor(load, deployment.drop_folder),
-                        build_delivery_days_sensor(load, rebuild, partitions)],
+                        build_delivery_days_sensor(load, rebuild, partitions),
+                        build_failed_run_cleanup_sensor(warehouse)],
             "schedules": [build_nightly_schedule(rebuild, deployment.nightly_at,
                                                  cfg.timezone)],
         }
+    # in_process_executor for every job, the UI's ad-hoc asset runs and backfills too:
+    # a run's steps share one DuckDB working copy, which one process at a time may open
     return dg.Definitions(assets=build_assets(partitions), asset_checks=CHECKS,
-                          jobs=[load, rebuild], resources=resources(warehouse, config_path,
-                                                                    demo), **extra)
+                          jobs=[load, rebuild], executor=dg.in_process_executor,
+                          resources=resources(warehouse, config_path, demo), **extra)
 
 
 def build_definitions() -> dg.Definitions:

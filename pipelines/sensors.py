@@ -10,6 +10,9 @@ content starts a new one (whose already-loaded files are skipped by checksum).
 ``delivery_days_sensor``: when a ``load_delivery`` run succeeds, one ``rebuild_days`` run
 over the daily partitions the delivery can change (``recompute_start`` ..
 ``recompute_end`` of its ``staging/events`` materialization, cut to the partitions).
+
+``failed_run_cleanup_sensor`` (ships running): when a run of the daemon fails, its
+private working copy of the warehouse is removed (the published file was not touched).
 """
 
 import datetime as dt
@@ -29,6 +32,7 @@ from pipelines.assets.staging import (
     recompute_dates,
 )
 from pipelines.partitions import clamp, range_tags
+from pipelines.warehouse import BACKFILL_TAG, WarehouseResource, work_key
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -122,3 +126,26 @@ def build_delivery_days_sensor(load_job: "UnresolvedAssetJobDefinition",
         return rebuild_request(run, _recompute_dates(context.instance, run.run_id), partitions)
 
     return delivery_days_sensor
+
+
+#: Run statuses of a run that has not finished.
+_UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+               dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def build_failed_run_cleanup_sensor(warehouse: str) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(name="failed_run_cleanup_sensor",
+                           default_status=dg.DefaultSensorStatus.RUNNING,
+                           description="Remove the working copy of the warehouse of a run "
+                                       "that failed; the published warehouse is untouched.")
+    def failed_run_cleanup_sensor(context: dg.RunFailureSensorContext):
+        run = context.dagster_run
+        backfill = run.tags.get(BACKFILL_TAG)
+        if backfill and context.instance.get_runs(filters=dg.RunsFilter(
+                tags={BACKFILL_TAG: backfill}, statuses=_UNFINISHED), limit=1):
+            # the backfill's other runs share the copy; its last run publishes or fails
+            return dg.SkipReason(f"backfill {backfill} still has runs to finish")
+        WarehouseResource(path=warehouse).discard(work_key(run))
+        return None
+
+    return failed_run_cleanup_sensor

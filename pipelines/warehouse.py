@@ -3,12 +3,20 @@
 Analysts open the published file read-only. A run copies it to an owner-only working
 file, writes there, and at its end replaces the published file with ``os.replace``, an
 atomic rename: a reader holding the old file keeps reading the old snapshot, a new
-reader sees the new one, and nobody sees a half-finished run. A failed run leaves its
-working file behind (removed by the next run) and the published file untouched.
+reader sees the new one, and nobody sees a half-finished run. A failed run leaves the
+published file untouched; its working file is removed by ``ehrlog run`` and ``ehrlog
+backfill`` at once, by ``failed_run_cleanup_sensor`` for runs of the Dagster daemon, and
+otherwise by the next run once it is a day old.
+
+Two runs that write the same warehouse at once (a command-line backfill while the daemon
+loads a delivery) would each publish a copy that lacks the other's work. So a run notes
+which published file it copied (``<run>.duckdb.base``: inode, size, modification time),
+and publishing refuses, under a lock, when the published file is no longer that one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -37,6 +45,19 @@ WORK_TAG = "ehrlog/work"
 #: backfill that runs the day grid and the tables above it in separate runs publishes
 #: them together from its last run.
 BACKFILL_TAG = "dagster/backfill"
+
+
+class WarehouseChanged(Exception):
+    """Another run published the warehouse after this run copied it."""
+
+
+def _identity(path: Path) -> str:
+    """Which file ``path`` is: inode, size and modification time (or ``absent``)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "absent"
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def work_key(run: dg.DagsterRun) -> str:
@@ -84,6 +105,10 @@ class WarehouseResource(dg.ConfigurableResource):
     def working(self, run_id: str) -> Path:
         return self.work_dir / f"{run_id}.duckdb"
 
+    def _base(self, run_id: str) -> Path:
+        """The published file the run's working copy was made from (its identity)."""
+        return self.work_dir / f"{run_id}.duckdb.base"
+
     def begin(self, run_id: str) -> Path:
         """Create the run's working copy from the published warehouse (idempotent)."""
         if not self.published.parent.exists():
@@ -99,8 +124,14 @@ class WarehouseResource(dg.ConfigurableResource):
         for stale in self.work_dir.glob(f"{SPOOL_PREFIX}*"):
             if stale.is_dir() and stale.stat().st_mtime < cutoff:  # a killed load's spool
                 shutil.rmtree(stale, ignore_errors=True)
-        if not work.exists() and self.published.exists():
-            shutil.copyfile(self.published, work)
+        if not work.exists():
+            # noted before the copy: a publish during it is then seen as a change
+            fd = os.open(self._base(run_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         PRIVATE_FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(_identity(self.published))
+            if self.published.exists():
+                shutil.copyfile(self.published, work)
         if work.exists():
             os.chmod(work, PRIVATE_FILE_MODE)
         return work
@@ -121,13 +152,25 @@ class WarehouseResource(dg.ConfigurableResource):
         return con
 
     def publish(self, run_id: str) -> Path:
-        """Atomically replace the published warehouse with the run's working copy."""
+        """Atomically replace the published warehouse with the run's working copy, unless
+        another run published it since this run copied it (:class:`WarehouseChanged`)."""
         work = self.working(run_id)
         con = duckdb.connect(str(work))
         con.execute("CHECKPOINT")
         con.close()
-        os.chmod(work, PUBLISHED_MODE)
-        os.replace(work, self.published)
+        base = self._base(run_id)
+        fd = os.open(self.work_dir / "publish.lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+        with os.fdopen(fd) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one publish at a time: check, then replace
+            if base.exists() and base.read_text(encoding="utf-8") != _identity(
+                    self.published):
+                raise WarehouseChanged(
+                    f"warehouse {self.published} was published by another run after this "
+                    "run began, so publishing this one would undo that run's work; nothing "
+                    "of this run was published: run it again")
+            os.chmod(work, PUBLISHED_MODE)
+            os.replace(work, self.published)
+        base.unlink(missing_ok=True)
         Path(str(work) + ".wal").unlink(missing_ok=True)
         return self.published
 

@@ -34,3 +34,14 @@ def test_the_day_grid_is_partitioned_by_local_date_and_the_rest_is_not() -> None
     assert load.partitions_def is None
     assert dg.AssetKey(["warehouse", "published"]) in load.asset_layer.executable_asset_keys
     assert dg.AssetKey(["marts", "provider_day"]) not in load.asset_layer.executable_asset_keys
+
+
+def test_every_job_runs_its_steps_in_one_process() -> None:
+    # the steps of a run share one DuckDB working copy, which one process at a time may
+    # open: a UI materialization or backfill of assets (Dagster's implicit asset job) must
+    # not run two of them in parallel processes either
+    jobs = [defs.resolve_implicit_global_asset_job_def(),
+            *(defs.resolve_job_def(n) for n in ("load_delivery", "rebuild_days"))]
+    assert {j.name: j.executor_def.name for j in jobs} == {
+        "__ASSET_JOB": "in_process", "load_delivery": "in_process",
+        "rebuild_days": "in_process"}

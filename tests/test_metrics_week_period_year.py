@@ -462,3 +462,40 @@ def test_provider_year_needs_365_loaded_days():
     # loaded 2025-04-01 .. 2026-03-31 is exactly 365 days: Y1 and Y4 get rows
     yr = _year(first_event="2025-04-01 10:00:00")["year"]
     assert sorted(yr["provider_id"].to_list()) == ["Y1", "Y4"]
+
+
+def test_sums_are_exact_and_do_not_depend_on_the_order_of_the_days():
+    # 45 days of sessions with gaps of odd seconds (7 s is 0.11666... min, inexact in
+    # binary), and a 50-minute clinic session on each: the week and period figures are
+    # ratios of the exact sums of the days' microseconds, the same bits however the day
+    # rows are ordered (re-running a backfill rewrites the same numbers, bit for bit)
+    import datetime as dt
+    from fractions import Fraction
+
+    from metrics.period import provider_period
+    from metrics.ratios import minutes_sum
+    from metrics.week import provider_week
+    from schemas import frames
+
+    rows, appts, gaps, total_s = [], [], (7, 13, 61, 290, 299), 0
+    for k in range(45):
+        t = dt.datetime(2026, 3, 2, 8) + dt.timedelta(days=k)
+        appts.append(appt("P1", t.strftime("%Y-%m-%d 09:00:00"), 50, aid=f"A{k}"))
+        for i in range(40):
+            rows.append(ev("p1", t.strftime("%Y-%m-%d %H:%M:%S")))
+            g = gaps[(i * 7 + k) % len(gaps)]
+            t += dt.timedelta(seconds=g)
+            total_s += g if i < 39 else 0  # the day's last event starts nothing
+    config = cfg({"reporting_period": "quarter", "min_scheduled_hours_per_week": 0})
+    provs = roster(prov("P1"))
+    out = run_all(events(rows), provs, schedule(*appts), config=config)
+    day = out["day"]
+    shuffled = [day.sample(fraction=1.0, shuffle=True, seed=s) for s in range(6)]
+    weeks = [provider_week(x, provs, config) for x in shuffled]
+    periods = [provider_period(x, provs, frames.empty(frames.INBOX), config, out["loaded"])
+               for x in shuffled]
+    assert weeks[0]["ehr_time8"].null_count() == 0
+    assert all(w.equals(weeks[0]) for w in weeks) and all(p.equals(periods[0]) for p in periods)
+    assert day.select(minutes_sum(pl.col("ehr_minutes"))).item() == float(
+        Fraction(total_s, 60))
+    assert weeks[0]["days_in_range"].sum() == 45

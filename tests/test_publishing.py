@@ -92,3 +92,60 @@ def test_a_run_failing_midway_leaves_the_last_good_warehouse(warehouse: Path,
     assert "\n" not in str(err.value)
     assert _digest(warehouse) == digest
     assert list((warehouse.parent / ".ehrlog-work").glob("*.duckdb*")) == []
+
+
+def test_a_run_does_not_publish_over_a_warehouse_another_run_published_meanwhile(
+        warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command-line backfill and a daemon load on one warehouse: the run that publishes
+    second would drop the first one's work, so it stops instead."""
+    from pipelines.warehouse import WarehouseResource
+
+    begin = WarehouseResource.begin
+
+    def begin_then_another_run_publishes(self: WarehouseResource, run_id: str) -> Path:
+        work = begin(self, run_id)
+        other = tmp_path / "other.duckdb"  # what the other run published: a new file
+        shutil.copyfile(self.published, other)
+        con = duckdb.connect(str(other))
+        con.execute("CREATE TABLE marts.other_run AS SELECT 1 AS x")
+        con.close()
+        other.replace(self.published)
+        return work
+
+    monkeypatch.setattr(WarehouseResource, "begin", begin_then_another_run_publishes)
+    with pytest.raises(RunFailed, match=(
+            "was published by another run after this run began, so publishing this one "
+            "would undo that run's work; nothing of this run was published: run it again")):
+        run_pipeline(None, warehouse, None, demo=True)  # a backfill of every date
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.sql("SELECT x FROM marts.other_run").fetchall() == [(1,)]  # kept
+    finally:
+        con.close()
+    assert list((warehouse.parent / ".ehrlog-work").glob("*.duckdb*")) == []
+
+
+def test_publish_checks_the_file_the_working_copy_was_made_from(tmp_path: Path) -> None:
+    from pipelines.warehouse import WarehouseChanged, WarehouseResource
+
+    wh = WarehouseResource(path=str(tmp_path / "wh" / "ehrlog.duckdb"))
+    con = wh.connect("a")  # no published file yet
+    con.execute("CREATE TABLE t AS SELECT 'a' AS run")
+    con.close()
+    con = wh.connect("b")
+    con.execute("CREATE TABLE t AS SELECT 'b' AS run")
+    con.close()
+    wh.publish("a")
+    with pytest.raises(WarehouseChanged):
+        wh.publish("b")  # made when nothing was published; "a" has been since
+    con = wh.connect("c")  # a copy of "a"'s file
+    con.execute("INSERT INTO t VALUES ('c')")
+    con.close()
+    wh.publish("c")
+    con = duckdb.connect(str(wh.published), read_only=True)
+    try:
+        assert con.sql("SELECT run FROM t ORDER BY run").fetchall() == [("a",), ("c",)]
+    finally:
+        con.close()
+    assert sorted(p.name for p in wh.work_dir.iterdir()) == [
+        "b.duckdb", "b.duckdb.base", "publish.lock"]  # the refused run's, for its cleanup

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.definitions import build_jobs, defs
+from pipelines.definitions import build_jobs, definitions_for, defs
 from pipelines.sensors import SETTLE_SECONDS, build_drop_folder_sensor
+from pipelines.warehouse import BACKFILL_TAG
+from schemas.config import Config
 
 LOAD, REBUILD = build_jobs()
 
@@ -73,3 +75,56 @@ def test_definitions_hold_the_sensor_and_the_nightly_schedule() -> None:
     schedule = defs.resolve_schedule_def("nightly_rebuild")
     assert schedule.cron_schedule == "30 2 * * *"
     assert schedule.execution_timezone == "America/New_York"
+
+
+def _failed_load(instance: dg.DagsterInstance, defs: dg.Definitions, folder: Path,
+                 tags: dict[str, str] | None = None):
+    result = defs.resolve_job_def("load_delivery").execute_in_process(
+        run_config={"ops": {"load_delivery_asset": {"config": {"delivery": str(folder)}}}},
+        instance=instance, raise_on_error=False, tags=tags or {})
+    assert not result.success
+    failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="failed_run_cleanup_sensor", dagster_event=failure[0].dagster_event,
+        dagster_instance=instance, dagster_run=result.dagster_run).for_run_failure()
+    return result, context
+
+
+def _bad_delivery(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "events.csv").write_text("user_id,event_time,action\n" + "".join(
+        f"U1,2026-02-30 09:0{i}:00,Login\n" for i in range(5)))  # all quarantined
+    return folder
+
+
+def test_a_failed_daemon_run_has_its_working_copy_removed(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh" / "ehrlog.duckdb"
+    defs = definitions_for(Config(), str(warehouse), None, demo=True)
+    sensor = defs.resolve_sensor_def("failed_run_cleanup_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    work = warehouse.parent / ".ehrlog-work"
+    with dg.instance_for_test() as instance:
+        result, context = _failed_load(instance, defs, _bad_delivery(tmp_path / "d"))
+        assert sorted(p.name for p in work.glob(f"{result.run_id}.*")) == [
+            f"{result.run_id}.duckdb", f"{result.run_id}.duckdb.base"]
+        assert sensor(context) is None
+        assert list(work.glob(f"{result.run_id}.*")) == []
+    assert not warehouse.exists()  # the quarantine_share check blocked publishing
+
+
+def test_the_cleanup_waits_for_the_rest_of_a_backfill(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh" / "ehrlog.duckdb"
+    defs = definitions_for(Config(), str(warehouse), None, demo=True)
+    sensor = defs.resolve_sensor_def("failed_run_cleanup_sensor")
+    tags = {BACKFILL_TAG: "bf1"}
+    with dg.instance_for_test() as instance:
+        instance.add_run(dg.DagsterRun(job_name="rebuild_days", run_id="sibling", tags=tags,
+                                       status=dg.DagsterRunStatus.STARTED))
+        _, context = _failed_load(instance, defs, _bad_delivery(tmp_path / "d"), tags)
+        skipped = sensor(context)
+        assert isinstance(skipped, dg.SkipReason)
+        assert "backfill bf1 still has runs to finish" in (skipped.skip_message or "")
+        assert (warehouse.parent / ".ehrlog-work" / "bf1.duckdb").exists()
+        instance.report_run_failed(instance.get_run_by_id("sibling"))
+        assert sensor(context) is None
+        assert not (warehouse.parent / ".ehrlog-work" / "bf1.duckdb").exists()
