@@ -40,14 +40,14 @@ def test_the_summary_names_each_quarantined_row_then_counts_the_rest(tmp_path: P
     assert result.exit_code == 0, result.output
     lines = [x for x in result.output.splitlines() if x.startswith("quarantined: ")]
     not_a_time = "is not a time (expected YYYY-MM-DD HH:MM:SS, optional offset))"
-    assert lines[0] == f"quarantined: events.csv row 1, column event_time: bad_time " \
+    assert lines[0] == f"quarantined: events.csv record 1, column event_time: bad_time " \
                        f"('2026-02-30 10:00:00' {not_a_time}"
-    assert lines[3] == ("quarantined: events.csv row 4, column event_time: bad_time "
+    assert lines[3] == ("quarantined: events.csv record 4, column event_time: bad_time "
                         f"('2026-03-02\\n10:03:00' {not_a_time}")
-    assert lines[4] == ("quarantined: events.csv row 5, column event_time: bad_time "
+    assert lines[4] == ("quarantined: events.csv record 5, column event_time: bad_time "
                         f"('\\x1b[31m2026-03-02' {not_a_time}")
     assert [x.split(",")[0] for x in lines[:SHOWN_REJECTED]] == [
-        f"quarantined: events.csv row {n}" for n in range(1, SHOWN_REJECTED + 1)]
+        f"quarantined: events.csv record {n}" for n in range(1, SHOWN_REJECTED + 1)]
     assert lines[SHOWN_REJECTED:] == [
         f"quarantined: {12 - SHOWN_REJECTED} more rows of this delivery in quarantine.rows "
         "(delivery_id '" + lines[-1].split("'")[1] + "')"]
@@ -61,7 +61,7 @@ def test_a_failed_quarantine_share_names_the_first_rejected_row(tmp_path: Path) 
     assert result.output.strip().splitlines()[-1] == (
         "Error: blocking check failed, nothing published: quarantine_share on "
         "quarantine/rows: quarantined 80.00% of this delivery's rows (12 of 15); limit "
-        "1.00% (quality.max_quarantine_share); first: events.csv row 1, column event_time: "
+        "1.00% (quality.max_quarantine_share); first: events.csv record 1, column event_time: "
         "bad_time ('2026-02-30 10:00:00' is not a time (expected YYYY-MM-DD HH:MM:SS, "
         "optional offset)); correct the extract, or raise the limit to publish the delivery "
         "and read every rejected row in quarantine.rows")

@@ -34,4 +34,4 @@ def rejected_lines(con: duckdb.DuckDBPyConnection, delivery_id: str, limit: int
         "SELECT source_file, record_number, column_name, reason, detail FROM quarantine.rows "
         "WHERE delivery_id = ? ORDER BY source_file, record_number, column_name LIMIT ?",
         [delivery_id, limit]).fetchall()
-    return total, [escaped(f"{f} row {n}, column {c}: {r} ({d})") for f, n, c, r, d in rows]
+    return total, [escaped(f"{f} record {n}, column {c}: {r} ({d})") for f, n, c, r, d in rows]
