@@ -19,7 +19,13 @@ from metrics.ahead import ahead, concurrently
 from metrics.intervals import overlap_with_interval, overlap_with_union
 from metrics.ranges import provider_grid, provider_ranges
 from metrics.schedule import KEYS, counted, scheduled_day, slot_pieces, slot_union, window_union
-from metrics.timeutil import local_date, local_instant, minutes, repeated_before, span_us
+from metrics.timeutil import (
+    local_date,
+    local_instant,
+    minutes,
+    repeated_overlap_us,
+    span_us,
+)
 from schemas.config import Config
 from schemas.contract import CATEGORIES
 
@@ -44,16 +50,13 @@ def pajama_us(cfg: Config) -> pl.Expr:
     s, e = pl.col("start"), pl.col("end")
     date, tz = pl.col("date"), cfg.timezone
 
-    def within(lo: pl.Expr, hi: pl.Expr) -> pl.Expr:
-        return span_us(pl.max_horizontal(s, lo), pl.min_horizontal(e, hi))
-
     morning_end = local_instant(date, tz, p.weekday_end)
     evening_start = local_instant(date, tz, p.weekday_start)
     weekday_part = (
         span_us(s, pl.min_horizontal(e, morning_end))
-        + within(*repeated_before(date, tz, p.weekday_end))
+        + repeated_overlap_us(s, e, date, tz, p.weekday_end)
         + span_us(pl.max_horizontal(s, evening_start), e)
-        - within(*repeated_before(date, tz, p.weekday_start))
+        - repeated_overlap_us(s, e, date, tz, p.weekday_start)
     )
     if not p.weekends:
         return weekday_part

@@ -89,18 +89,35 @@ def local_instant(date: pl.Expr, tz: str, at: dt.time = dt.time(0, 0)) -> pl.Exp
     return _per_date(date, lambda days: _instants_of(days, tz, at))
 
 
-def repeated_before(date: pl.Expr, tz: str, at: dt.time) -> tuple[pl.Expr, pl.Expr]:
-    """The UTC instants [from, to) at which the wall clock shows, a second time on ``date``,
-    wall times before ``at``: when clocks go back across ``at`` (it occurs twice), from the
-    instant they went back to the later instant of ``at``; otherwise the empty span at
-    :func:`local_instant`. The instants of ``date`` whose wall clock reads before ``at``
-    are thus [start of the date, ``local_instant``) and [from, to); those at or after it,
-    [``local_instant``, end of the date) less [from, to). Same use as :func:`local_instant`.
-    """
-    def side(name: str) -> pl.Expr:
-        return _per_date(date, lambda days: _second_pass_of(days, tz, at).get_column(name))
+def repeated_overlap_us(start: pl.Expr, end: pl.Expr, date: pl.Expr, tz: str,
+                        at: dt.time) -> pl.Expr:
+    """µs of each piece [start, end) of ``date`` during which the wall clock shows, a
+    second time that day, wall times before ``at``: when clocks go back across ``at`` (it
+    occurs twice), the span from the instant they went back to the later instant of
+    ``at``; none otherwise. The instants of a date whose wall clock reads before ``at`` are
+    [start of the date, :func:`local_instant`) and that span; those at or after it,
+    [``local_instant``, end of the date) less that span.
 
-    return side("from"), side("to")
+    The spans are computed once per date of the batch's span; a batch in which clocks go
+    back across ``at`` on no date (nearly all) is answered without a per-row lookup."""
+    def overlap(pieces: pl.Series) -> pl.Series:
+        f = pieces.struct.unnest()
+        days = f.get_column("date").cast(pl.Int32)
+        lo, hi = days.min(), days.max()
+        if lo is None:
+            return pl.zeros(len(f), pl.Int64, eager=True)
+        span = pl.int_range(int(lo), int(hi) + 1, eager=True, dtype=pl.Int32)  # type: ignore[arg-type]
+        passes = _second_pass_of(span.cast(pl.Date), tz, at)
+        if (passes.get_column("from") == passes.get_column("to")).all():
+            return pl.zeros(len(f), pl.Int64, eager=True)
+        at_day = days - int(lo)  # type: ignore[arg-type]
+        return f.select(span_us(
+            pl.max_horizontal("start", pl.lit(passes.get_column("from").gather(at_day))),
+            pl.min_horizontal("end", pl.lit(passes.get_column("to").gather(at_day))),
+        )).to_series()
+
+    pieces = pl.struct(start.alias("start"), end.alias("end"), date.alias("date"))
+    return pieces.map_batches(overlap, return_dtype=pl.Int64, is_elementwise=True)
 
 
 _INSTANT = pl.Datetime("us", "UTC")
@@ -130,7 +147,8 @@ def _instants_of(dates: pl.Series, tz: str, at: dt.time) -> pl.Series:
 
 
 def _second_pass_of(dates: pl.Series, tz: str, at: dt.time) -> pl.DataFrame:
-    """:func:`repeated_before` of each date of ``dates``: columns ``from`` and ``to``."""
+    """The span of :func:`repeated_overlap_us` on each date of ``dates`` (columns ``from``
+    and ``to``; both the instant of ``at`` when clocks do not go back across it)."""
     early = _instants_of(dates, tz, at)
     late = _naive_at(dates, at).dt.replace_time_zone(
         tz, ambiguous="latest", non_existent="null").dt.convert_time_zone("UTC")

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from metrics.active import active_sessions, provider_events
-from metrics.timeutil import local_date, local_instant, repeated_before
+from metrics.timeutil import local_date, local_instant, repeated_overlap_us
 
 try:
     from metric_fixtures import (
@@ -171,12 +171,19 @@ def test_local_instant_of_a_missing_wall_time_is_where_clocks_resume(tz, day, at
     ("America/New_York", dt.date(2026, 3, 8), dt.time(2, 30),
      (dt.datetime(2026, 3, 8, 7, 0), dt.datetime(2026, 3, 8, 7, 0))),
 ])
-def test_repeated_before_is_the_second_pass_of_the_wall_times_before(tz, day, at, span_utc):
-    frame = pl.DataFrame({"d": [day, None, day]})
-    lo, hi = repeated_before(pl.col("d"), tz, at)
-    got = frame.select(lo.alias("lo"), hi.alias("hi")).rows()
-    want = tuple(t.replace(tzinfo=dt.UTC) for t in span_utc)
-    assert got == [want, (None, None), want]
+def test_the_second_pass_of_the_wall_times_before_a_boundary(tz, day, at, span_utc):
+    # pieces of ``day`` probing the span [lo, hi): one covering it, one across each end
+    lo, hi = (t.replace(tzinfo=dt.UTC) for t in span_utc)
+    hour, second = dt.timedelta(hours=1), dt.timedelta(seconds=1)
+    frame = pl.DataFrame({
+        "start": [lo - hour, lo - second, hi - second, hi + second],
+        "end": [hi + hour, lo + second, hi + second, hi + hour],
+        "date": [day] * 4,
+    })
+    got = frame.select(repeated_overlap_us(pl.col("start"), pl.col("end"), pl.col("date"),
+                                           tz, at)).to_series().to_list()
+    us = 1_000_000
+    assert got == ([int((hi - lo).total_seconds()) * us, us, us, 0] if hi > lo else [0] * 4)
 
 
 def test_interval_across_a_midnight_that_does_not_exist_is_split_where_the_day_starts():
