@@ -3,6 +3,8 @@
 -- Audience: leaders (aggregate). A specialty with fewer than min_cell_size providers
 --   (from the latest methods card) is suppressed: its statistics are null.
 -- Grain: one row per specialty, plus one 'All specialties' row.
+-- Population: every rostered provider (residents and "other" included, unlike the
+--   flags and the leader charts, which count the profile's roles).
 -- Method: each provider's WOW per clinic day is a ratio of sums over the complete months
 --   of their range (sum of wow_minutes / clinic days), never a mean of monthly ratios;
 --   it is null, and the provider left out, when scheduled hours fall below

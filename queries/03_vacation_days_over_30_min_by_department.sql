@@ -3,7 +3,11 @@
 -- Audience: leaders (aggregate). A department with fewer than min_cell_size providers
 --   who took vacation is suppressed (latest methods card); a day count between 1 and
 --   min_cell_size - 1 is hidden, and so is the share that would reveal it.
--- Grain: one row per department and calendar year, plus an all-departments row per year.
+-- Grain: one row per department and calendar year, plus an all-departments row per year,
+--   whose figures are hidden where a department's are (the total minus the shown
+--   departments would be the hidden one).
+-- Population: every rostered provider (residents and "other" included, unlike the
+--   flags and the leader charts, which count the profile's roles).
 -- Method: complete months only (provider_period.complete); `months` says how many months
 --   of the year are in; n_providers counts the providers who took vacation. Shares are ratios of sums of days, never means of provider
 --   shares. "More than 30 minutes" is the Value of Feeling Valued playbook's cut
@@ -25,7 +29,7 @@ grouped AS (
     WHERE pp.period_type = 'month' AND pp.complete
     GROUP BY GROUPING SETS ((p.department, year(pp.period_start)), (year(pp.period_start)))
 ),
-shown AS (
+cells AS (
     SELECT g.*, s.min_cell_size,
            g.n_providers >= s.min_cell_size AS visible,
            g.n_providers >= s.min_cell_size
@@ -33,6 +37,18 @@ shown AS (
            g.n_providers >= s.min_cell_size
                AND NOT g.over_30 BETWEEN 1 AND s.min_cell_size - 1 AS over_30_visible
     FROM grouped AS g CROSS JOIN settings AS s
+),
+shown AS (  -- a total is shown only where every department of its year is
+    SELECT * REPLACE (
+        visible AND (department IS NOT NULL OR coalesce(bool_and(visible) FILTER (
+            WHERE department IS NOT NULL) OVER (PARTITION BY year), TRUE)) AS visible,
+        with_ehr_visible AND (department IS NOT NULL OR coalesce(bool_and(with_ehr_visible)
+            FILTER (WHERE department IS NOT NULL) OVER (PARTITION BY year), TRUE))
+            AS with_ehr_visible,
+        over_30_visible AND (department IS NOT NULL OR coalesce(bool_and(over_30_visible)
+            FILTER (WHERE department IS NOT NULL) OVER (PARTITION BY year), TRUE))
+            AS over_30_visible)
+    FROM cells
 )
 SELECT coalesce(department, 'All departments') AS department,
        year,

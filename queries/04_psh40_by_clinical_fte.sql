@@ -3,6 +3,8 @@
 -- Audience: leaders (aggregate). FTE bands with fewer than min_cell_size providers are
 --   suppressed (latest methods card).
 -- Grain: one row per clinical FTE band, plus an 'all' row.
+-- Population: every rostered provider (residents and "other" included, unlike the
+--   flags and the leader charts, which count the profile's roles).
 -- Method: per provider, PSH40 = 40 x scheduled_hours / (scheduled_hours + sum of
 --   outside_slot_minutes / 60) over the complete months of their range (a ratio of sums;
 --   after Sinsky, Rotenstein, Holmgren, Apathy, JAMIA 2024, national median 33.2 h). It

@@ -2,7 +2,11 @@
 --   (staging.inbox.message_type = 'system'), by department and quarter?
 -- Audience: leaders (aggregate). Departments with fewer than min_cell_size providers
 --   are suppressed (latest methods card).
--- Grain: one row per department and calendar quarter, plus an all-departments row.
+-- Grain: one row per department and calendar quarter, plus an all-departments row,
+--   hidden when a department of its quarter is (the total minus the shown departments
+--   would be the hidden one).
+-- Population: every rostered provider (residents and "other" included, unlike the
+--   flags and the leader charts, which count the profile's roles).
 -- Method: messages are dated by their local received date (the warehouse's time zone,
 --   from the methods card) and counted only inside the provider's range and inside
 --   complete quarters of the loaded range. The share is a ratio of sums (system messages
@@ -36,15 +40,20 @@ grouped AS (
     WHERE d.quarter_start >= s.range_start
       AND CAST(d.quarter_start + INTERVAL 3 MONTH AS DATE) <= s.range_end + 1
     GROUP BY GROUPING SETS ((d.department, d.quarter_start), (d.quarter_start))
+),
+shown AS (
+    SELECT g.*,
+           g.n_providers >= s.min_cell_size AND (g.department IS NOT NULL OR NOT coalesce(
+               bool_or(g.n_providers < s.min_cell_size) FILTER (WHERE g.department IS NOT NULL)
+                   OVER (PARTITION BY g.quarter_start), FALSE)) AS visible
+    FROM grouped AS g CROSS JOIN settings AS s
 )
-SELECT coalesce(g.department, 'All departments') AS department,
-       strftime(g.quarter_start, '%Y-Q') || quarter(g.quarter_start) AS quarter,
-       g.n_providers,
-       g.n_providers < s.min_cell_size AS suppressed,
-       CASE WHEN g.n_providers >= s.min_cell_size THEN g.messages END AS messages,
-       CASE WHEN g.n_providers >= s.min_cell_size THEN g.system_messages END
-           AS system_messages,
-       CASE WHEN g.n_providers >= s.min_cell_size
-            THEN round(g.system_messages / g.messages, 3) END AS system_share
-FROM grouped AS g CROSS JOIN settings AS s
-ORDER BY g.quarter_start, g.department IS NULL, g.department;
+SELECT coalesce(department, 'All departments') AS department,
+       strftime(quarter_start, '%Y-Q') || quarter(quarter_start) AS quarter,
+       n_providers,
+       NOT visible AS suppressed,
+       CASE WHEN visible THEN messages END AS messages,
+       CASE WHEN visible THEN system_messages END AS system_messages,
+       CASE WHEN visible THEN round(system_messages / messages, 3) END AS system_share
+FROM shown
+ORDER BY quarter_start, department IS NULL, department;

@@ -3,6 +3,10 @@
 -- Audience: leaders (aggregate). Departments with fewer than min_cell_size providers
 --   are suppressed (latest methods card).
 -- Grain: one row per department and day type (weekday, weekend), plus all departments.
+--   The all-departments row is hidden when a department of its day type is: the total
+--   minus the shown departments would be the hidden one.
+-- Population: every rostered provider (residents and "other" included, unlike the
+--   flags and the leader charts, which count the profile's roles).
 -- Method: share = sum of pajama_minutes / sum of ehr_minutes over the provider-days of
 --   complete months (a ratio of sums: a provider with more EHR time weighs more, as the
 --   minutes do; a mean of daily shares would let a 2-minute Sunday login count as much
@@ -29,15 +33,21 @@ grouped AS (
     FROM complete_days AS d
     JOIN core.providers AS p USING (provider_id)
     GROUP BY GROUPING SETS ((p.department, day_type), (day_type))
+),
+shown AS (
+    SELECT g.*,
+           g.n_providers >= s.min_cell_size AND (g.department IS NOT NULL OR NOT coalesce(
+               bool_or(g.n_providers < s.min_cell_size) FILTER (WHERE g.department IS NOT NULL)
+                   OVER (PARTITION BY g.day_type), FALSE)) AS visible
+    FROM grouped AS g CROSS JOIN settings AS s
 )
-SELECT coalesce(g.department, 'All departments') AS department,
-       g.day_type,
-       g.n_providers,
-       g.n_providers < s.min_cell_size AS suppressed,
-       CASE WHEN g.n_providers >= s.min_cell_size THEN round(g.ehr_hours, 1) END AS ehr_hours,
-       CASE WHEN g.n_providers >= s.min_cell_size THEN round(g.pajama_hours, 1) END
-           AS pajama_hours,
-       CASE WHEN g.n_providers >= s.min_cell_size AND g.ehr_hours > 0
-            THEN round(g.pajama_hours / g.ehr_hours, 3) END AS pajama_share
-FROM grouped AS g CROSS JOIN settings AS s
-ORDER BY g.department IS NULL, g.department, g.day_type;
+SELECT coalesce(department, 'All departments') AS department,
+       day_type,
+       n_providers,
+       NOT visible AS suppressed,
+       CASE WHEN visible THEN round(ehr_hours, 1) END AS ehr_hours,
+       CASE WHEN visible THEN round(pajama_hours, 1) END AS pajama_hours,
+       CASE WHEN visible AND ehr_hours > 0 THEN round(pajama_hours / ehr_hours, 3) END
+           AS pajama_share
+FROM shown
+ORDER BY department IS NULL, department, day_type;

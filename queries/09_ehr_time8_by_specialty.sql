@@ -3,6 +3,8 @@
 -- Audience: leaders (aggregate). Specialties with fewer than min_cell_size providers are
 --   suppressed (latest methods card).
 -- Grain: one row per specialty, plus an 'All specialties' row.
+-- Population: every rostered provider (residents and "other" included, unlike the
+--   flags and the leader charts, which count the profile's roles).
 -- Method: per provider, (sum of ehr_minutes / 60) / scheduled_hours x 8 over the complete
 --   months of their range (a ratio of sums), null below min_scheduled_hours_per_week x
 --   days / 7 (such providers are counted in n_below_min_schedule, not in the statistics).

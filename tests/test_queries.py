@@ -67,9 +67,23 @@ def _rows(df: pl.DataFrame) -> list[dict]:
     return df.to_dicts()
 
 
-def _check_suppression(df: pl.DataFrame, m: int, stats: list[str]) -> None:
-    """Rows below min_cell_size are flagged and carry no statistic; the others carry them."""
+TOTAL = "All departments"
+
+
+def _check_suppression(df: pl.DataFrame, m: int, stats: list[str],
+                       total_of: str | None = None) -> None:
+    """Rows below min_cell_size are flagged and carry no statistic; the others carry them.
+    With ``total_of`` (the column a totals row sums departments over), a totals row is
+    hidden too when a department of its ``total_of`` is: total minus the shown ones would
+    be the hidden one."""
+    hidden = {r[total_of] for r in _rows(df) if total_of and r["department"] != TOTAL
+              and r["n_providers"] < m}
     for r in _rows(df):
+        if total_of and r["department"] == TOTAL:
+            assert r["suppressed"] == (r["n_providers"] < m or r[total_of] in hidden), r
+            if r["suppressed"]:
+                assert all(r[c] is None for c in stats), r
+            continue
         assert r["suppressed"] == (r["n_providers"] < m), r
         if r["suppressed"]:
             assert all(r[c] is None for c in stats), r
@@ -167,7 +181,7 @@ def test_03_vacation_days_over_30_min(results, min_cell, sample_warehouse) -> No
     df = results["03_vacation_days_over_30_min_by_department.sql"]
     _check_suppression(df, min_cell, ["vacation_days", "vacation_days_with_ehr",
                                       "vacation_days_over_30_min", "share_with_any_ehr",
-                                      "share_over_30_min"])
+                                      "share_over_30_min"], total_of="year")
     for r in _rows(df):
         for count, share in (("vacation_days_over_30_min", "share_over_30_min"),
                              ("vacation_days_with_ehr", "share_with_any_ehr")):
@@ -176,10 +190,8 @@ def test_03_vacation_days_over_30_min(results, min_cell, sample_warehouse) -> No
             assert (r[count] is None) == (r[share] is None), "a share never reveals a hidden count"
             if r[share] is not None:
                 assert 0 <= r[share] <= 1
-    total = df.filter((pl.col("department") == "All departments") & (pl.col("year") == 2025))
-    assert total["vacation_days"].item() == scalar(sample_warehouse, """
-        SELECT sum(vacation_days) FROM marts.provider_period
-        WHERE period_type = 'month' AND complete AND year(period_start) = 2025""")
+    # Pediatrics (3 providers) is hidden, so the totals are, every year of the sample
+    assert df.filter(pl.col("department") == TOTAL)["vacation_days"].null_count() == 2
 
 
 def test_04_psh40_by_clinical_fte(results, min_cell) -> None:
@@ -195,20 +207,19 @@ def test_04_psh40_by_clinical_fte(results, min_cell) -> None:
 
 def test_05_system_message_share(results, min_cell, sample_warehouse) -> None:
     df = results["05_system_message_share_by_department.sql"]
-    _check_suppression(df, min_cell, ["messages", "system_messages", "system_share"])
+    _check_suppression(df, min_cell, ["messages", "system_messages", "system_share"],
+                       total_of="quarter")
     shares = df["system_share"].drop_nulls()
     assert shares.len() > 0 and ((shares >= 0) & (shares <= 1)).all()
     # Complete quarters of the loaded range only: 2026-Q1 holds only January.
     assert sorted(set(df["quarter"])) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
-    overall = scalar(sample_warehouse, "SELECT avg((message_type = 'system')::INT) "
-                                       "FROM staging.inbox")
-    totals = df.filter(pl.col("department") == "All departments")
-    assert totals["system_share"].to_list() == pytest.approx([overall] * 4, abs=0.02)
+    assert df.filter(pl.col("department") == TOTAL)["system_share"].null_count() == 4
 
 
 def test_06_pajama_share(results, min_cell, sample_warehouse) -> None:
     df = results["06_pajama_share_weekday_vs_weekend.sql"]
-    _check_suppression(df, min_cell, ["ehr_hours", "pajama_hours", "pajama_share"])
+    _check_suppression(df, min_cell, ["ehr_hours", "pajama_hours", "pajama_share"],
+                       total_of="day_type")
     weekends = scalar(sample_warehouse, "SELECT settings_json ->> '$.pajama.weekends' "
                                         "FROM marts.methods ORDER BY run_at DESC LIMIT 1")
     shown = df.filter(~pl.col("suppressed"))
@@ -310,3 +321,28 @@ def test_11_quarantine_counts_by_reason_on_seeded_rows(scratch) -> None:
     assert bad["columns"] == "event_time"
     assert bad["share_of_delivered"] == pytest.approx(2 / delivered["events"], abs=1e-5)
     assert df["kind"].to_list() == ["events", "events", "inbox"]
+
+
+def test_totals_rows_show_the_sums_when_no_department_is_hidden(scratch) -> None:
+    con = duckdb.connect(str(scratch))
+    con.execute("UPDATE marts.methods SET settings_json = json_merge_patch(settings_json, "
+                "'{\"min_cell_size\": 1}')")  # every department is shown
+    con.close()
+    q03 = run_query(scratch, "03_vacation_days_over_30_min_by_department.sql")
+    total = q03.filter((pl.col("department") == TOTAL) & (pl.col("year") == 2025))
+    assert total["vacation_days"].item() == scalar(scratch, """
+        SELECT sum(vacation_days) FROM marts.provider_period
+        WHERE period_type = 'month' AND complete AND year(period_start) = 2025""")
+    q05 = run_query(scratch, "05_system_message_share_by_department.sql")
+    for quarter, rows in q05.group_by("quarter"):
+        depts = rows.filter(pl.col("department") != TOTAL)
+        assert rows.filter(pl.col("department") == TOTAL)["messages"].item() == (
+            depts["messages"].sum()), quarter
+    overall = scalar(scratch, "SELECT avg((message_type = 'system')::INT) FROM staging.inbox")
+    totals = q05.filter(pl.col("department") == TOTAL)["system_share"].to_list()
+    assert totals == pytest.approx([overall] * 4, abs=0.02)
+    q06 = run_query(scratch, "06_pajama_share_weekday_vs_weekend.sql")
+    for day_type, rows in q06.group_by("day_type"):
+        depts = rows.filter(pl.col("department") != TOTAL)
+        assert rows.filter(pl.col("department") == TOTAL)["ehr_hours"].item() == (
+            pytest.approx(depts["ehr_hours"].sum(), abs=0.2)), day_type

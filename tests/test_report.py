@@ -377,7 +377,8 @@ def test_embedded_chart_data_holds_group_rows_only(leader: tuple[Path, Path]) ->
 def test_suppressed_department_is_counted_in_a_note_not_named(leader: tuple[Path, Path]) -> None:
     _, out = leader
     page = (out / "wow_per_clinic_day.html").read_text()
-    assert "1 department has fewer than 5 providers with a value and is not shown" in page
+    assert ("1 department has fewer than 5 providers with a value (or none) and is not "
+            "shown") in page
 
 
 def test_pages_work_offline(leader: tuple[Path, Path]) -> None:
@@ -536,3 +537,17 @@ def test_sample_warehouse_report_has_no_identifiers(
         text = path.read_text(errors="replace") if path.suffix != ".png" else ""
         leaked = (_tokens(text) & simple) | {s for s in other if s in text}
         assert not leaked, (path.name, sorted(leaked)[:5])
+
+
+def test_notes_count_groups_in_plain_english(leader: tuple[Path, Path]) -> None:
+    _, out = leader
+    text = (out / "index.html").read_text() + "".join(
+        p.read_text() for p in out.glob("*_by_specialty.html"))
+    assert "specialtys" not in text
+    from pipelines.report.build import _suppressed_note
+
+    assert _suppressed_note(3, 5, "specialty") == [
+        "3 specialties have fewer than 5 providers with a value (or none) and are not shown "
+        "(small-cell rule)."]
+    assert _suppressed_note(1, 5, "department")[0].startswith("1 department has fewer")
+    assert _suppressed_note(0, 5, "department") == []

@@ -76,15 +76,27 @@ class ReportContext:
         self.sections.setdefault(section, []).append(name)
 
 
+def _plural(noun: str, n: int) -> str:
+    if n == 1:
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+
+
 def _suppressed_note(n: int, m: int, noun: str) -> list[str]:
     if n <= 0:
         return []
-    plural = noun if n == 1 else f"{noun}s"
     verb = "has" if n == 1 else "have"
     return [
-        f"{n} {plural} {verb} fewer than {m} providers with a value and "
-        f"{'is' if n == 1 else 'are'} not shown (small-cell rule)."
+        f"{n} {_plural(noun, n)} {verb} fewer than {m} providers with a value (or none) "
+        f"and {'is' if n == 1 else 'are'} not shown (small-cell rule)."
     ]
+
+
+def _not_shown(ctx: ReportContext, stats: GroupStats, noun: str) -> int:
+    """Groups of the roster (the profile's roles) that a one-row-per-group chart leaves
+    out: too few providers with a value, or none at all."""
+    shown = stats.rows.get_column("group").n_unique() if stats.rows.height else 0
+    return max(ctx.wh.group_count(noun, ctx.roles) - shown, stats.n_suppressed)
 
 
 def _ref_notes(ref: Reference) -> list[str]:
@@ -123,7 +135,8 @@ def _distribution(ctx: ReportContext, group: str, measure: str, name: str) -> No
         value_format=text.fmt,
         domain_max=45.0 if measure == "psh40" else None,
     )
-    notes = _suppressed_note(stats.n_suppressed, ctx.min_cell_size, noun) + _ref_notes(ref)
+    notes = _suppressed_note(_not_shown(ctx, stats, noun), ctx.min_cell_size, noun) + (
+        _ref_notes(ref))
     notes.append(f"Source: {stats.source}; providers of roles {', '.join(ctx.roles)}.")
     section = "By department" if group == "department" else "By specialty"
     ctx.add(section, name, chart, title, text.sentence, notes)
@@ -142,7 +155,8 @@ def _vacation_share(ctx: ReportContext) -> None:
             f"30 minutes: {ref.short_source or 'Value of Feeling Valued playbook'}.",
         ],
     )
-    notes = _suppressed_note(stats.n_suppressed, ctx.min_cell_size, "department")
+    notes = _suppressed_note(_not_shown(ctx, stats, "department"), ctx.min_cell_size,
+                             "department")
     notes += [
         "Ratio of sums over the department's providers who had vacation days in the "
         "period; a department is shown only when at least "
@@ -230,7 +244,8 @@ def _levels(ctx: ReportContext) -> None:
             ],
             levels=mb.levels,
         )
-        notes = _suppressed_note(stats.n_suppressed, ctx.min_cell_size, "department")
+        notes = _suppressed_note(_not_shown(ctx, stats, "department"), ctx.min_cell_size,
+                                 "department")
         notes += [
             f"A level with 1 to {ctx.min_cell_size - 1} providers is not shown (small-cell "
             "rule), so such a bar does not reach 100%.",

@@ -360,7 +360,8 @@ def level_share_chart(
     )
     if long.height == 0:
         message = (
-            "Every level count shown would be below the smallest group size, so none is."
+            "Every level with providers in it has fewer than the smallest group size, so "
+            "none is shown."
             if rows.height
             else "No department has enough providers to show."
         )

@@ -286,6 +286,14 @@ class Warehouse:
 
     # -- group statistics ------------------------------------------------------------
 
+    def group_count(self, group: str, roles: tuple[str, ...]) -> int:
+        """Departments (or specialties) that have a provider of ``roles`` in the roster:
+        the groups a chart of them could show."""
+        column = {"department": "department", "specialty": "specialty"}[group]
+        return int(self._frame(
+            f"SELECT count(DISTINCT {column}) AS n FROM core.providers "  # a constant name
+            "WHERE list_contains($roles, role)", {"roles": list(roles)}).item())
+
     def group_stats(
         self,
         group: str,
