@@ -163,32 +163,15 @@ def _second_pass_of(dates: pl.Series, tz: str, at: dt.time) -> pl.DataFrame:
 
 def _fold_start(early: pl.Series, late: pl.Series, tz: str) -> pl.Series:
     """For the two instants of each repeated wall time, the instant between them where
-    the clocks went back: the first, to the second, whose UTC offset is the later one's.
-
-    The first such minute after ``early`` is found, then the first such second of the
-    minute before it (clock changes fall on whole seconds).
-    """
+    the clocks went back: the first, to the second, whose UTC offset is the later one's
+    (clock changes fall on whole seconds)."""
     def offset(at: pl.Expr) -> pl.Expr:
         return at.dt.convert_time_zone(tz).dt.replace_time_zone(None) - at.dt.replace_time_zone(
             None)
 
-    def first_later(frame: pl.DataFrame, step: dt.timedelta, count: int) -> pl.DataFrame:
-        steps = pl.DataFrame({"_k": pl.int_range(1, count + 1, eager=True)})
-        return (
-            frame.join(steps, how="cross")
-            .with_columns((pl.col("_from") + pl.col("_k") * step).alias("_t"))
-            .filter(pl.col("_t") <= pl.col("_late"),
-                    offset(pl.col("_t")) == offset(pl.col("_late")))
-            .group_by("_i").agg(pl.col("_t").min(), pl.col("_late").first())
-        )
-
     frame = pl.DataFrame({"_from": early, "_late": late}).with_row_index("_i")
-    minute = dt.timedelta(minutes=1)
-    minutes_found = first_later(frame, minute, int(_MAX_GAP / minute))
-    before = minutes_found.select("_i", (pl.col("_t") - minute).alias("_from"), "_late")
-    seconds_found = first_later(before, dt.timedelta(seconds=1), 60)
-    out = frame.join(seconds_found.select("_i", "_t"), on="_i", how="left").sort("_i")
-    return out.get_column("_t").rename(early.name)
+    return _first_second_where(frame, lambda t: (t <= pl.col("_late")) & (
+        offset(t) == offset(pl.col("_late")))).rename(early.name)
 
 
 def _naive_at(dates: pl.Series, at: dt.time) -> pl.Series:
@@ -204,31 +187,39 @@ _MAX_GAP = dt.timedelta(hours=48)
 
 def _after_gap(walls: pl.Series, tz: str) -> pl.Series:
     """For naive wall times that do not exist in ``tz``, the instant of the first wall time
-    after each that exists: the end of the gap (to the second), where clocks resume.
+    after each that exists: the end of the gap (to the second), where clocks resume. Only
+    a few dates a year need this."""
+    def local(t: pl.Expr) -> pl.Expr:
+        return t.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
 
-    The first existing minute after each wall time is found, then the first existing
-    second of the minute before it. Only a few dates a year need this.
-    """
-    def first_existing(frame: pl.DataFrame, step: dt.timedelta, count: int) -> pl.DataFrame:
+    frame = walls.alias("_from").to_frame().with_row_index("_i")
+    resumed = _first_second_where(frame, lambda t: local(t).is_not_null())
+    return resumed.to_frame("_t").select(local(pl.col("_t"))).to_series().rename(walls.name)
+
+
+def _first_second_where(frame: pl.DataFrame, holds: Callable[[pl.Expr], pl.Expr]
+                        ) -> pl.Series:
+    """For each row of ``frame`` (``_i``, ``_from`` and any columns ``holds`` reads), the
+    first whole second after ``_from``, within :data:`_MAX_GAP`, at which ``holds`` of it
+    is true (null where there is none), in ``_i`` order. The first such minute is found,
+    then the first such second of the minute before it: ``holds`` must be false before
+    that second and true from it up to that minute."""
+    def first(rows: pl.DataFrame, step: dt.timedelta, count: int) -> pl.DataFrame:
         steps = pl.DataFrame({"_k": pl.int_range(1, count + 1, eager=True)})
         return (
-            frame.join(steps, how="cross")
+            rows.join(steps, how="cross")
             .with_columns((pl.col("_from") + pl.col("_k") * step).alias("_t"))
-            .with_columns(pl.col("_t").dt.replace_time_zone(
-                tz, ambiguous="earliest", non_existent="null").alias("_at"))
-            .filter(pl.col("_at").is_not_null())
+            .filter(holds(pl.col("_t")))
             .group_by("_i").agg(pl.all().sort_by("_k").first())
         )
 
-    frame = walls.alias("_from").to_frame().with_row_index("_i")
     minute = dt.timedelta(minutes=1)
-    minutes_found = first_existing(frame, minute, int(_MAX_GAP / minute))
-    # the gap ends within the minute before the first existing minute
-    before = minutes_found.select(
-        "_i", (pl.col("_t") - minute).alias("_from"))
-    seconds_found = first_existing(before, dt.timedelta(seconds=1), 60)
-    out = frame.join(seconds_found.select("_i", "_at"), on="_i", how="left").sort("_i")
-    return out.get_column("_at").rename(walls.name)
+    minutes_found = first(frame, minute, int(_MAX_GAP / minute))
+    # the change falls within the minute before the first minute where ``holds``
+    before = minutes_found.with_columns((pl.col("_t") - minute).alias("_from")).drop("_k", "_t")
+    seconds_found = first(before, dt.timedelta(seconds=1), 60)
+    out = frame.select("_i").join(seconds_found.select("_i", "_t"), on="_i", how="left")
+    return out.sort("_i").get_column("_t")
 
 
 def minutes(us: pl.Expr) -> pl.Expr:
