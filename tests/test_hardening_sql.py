@@ -68,7 +68,7 @@ ALLOWED: dict[str, set[str]] = {
     "upgrade.py": {"_OLD", "kind", "listed"},
     "tables.py": {"schema", "t.qualified", "cols", "c", "_literal(t.comment)",
                   "_literal(comment)", "col", "typ", "compression",
-                  "_column_sql(t, c, typ)"},  # a layout column added to an older table
+                  "name", "definition"},  # a layout column added to an older table
 }
 ALLOWED_FORMAT_CALLS = {
     "finish.py": {"_LOGIN_CONFLICTS.format(ranked=RANKED, source=ranked)",

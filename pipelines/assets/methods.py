@@ -21,15 +21,13 @@ from pipelines.assets.staging import (
     DeliveryConfig,
 )
 from pipelines.catalog import TABLES, comment_sql
-from pipelines.ingest.tables import OF_DELIVERY
+from pipelines.ingest.tables import OF_DELIVERY, add_missing_columns
 from pipelines.settings import SettingsResource
 from pipelines.tables import read_table
 from pipelines.warehouse import WarehouseResource, work_key
 from schemas.choices import METHODS_CHOICES
 
 MARTS = [["marts", "burnout_risk_flags"], ["marts", "provider_week"]]
-#: Text columns of the methods card added after its first version (project constants).
-NEWER_COLUMNS = ("thresholds_sha256", "methods_choices_json")
 
 
 def _json_rows(con, sql: str, params: list) -> str:
@@ -80,8 +78,9 @@ def methods_asset(context: dg.AssetExecutionContext, config: DeliveryConfig,
         con.register("_row", frame.select(list(TABLES["marts.methods"][1])).to_arrow())
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute("CREATE TABLE IF NOT EXISTS marts.methods AS SELECT * FROM _row LIMIT 0")
-        for column in NEWER_COLUMNS:  # a card of an earlier version lacks them (NULL there)
-            con.execute(f"ALTER TABLE marts.methods ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+        # a card written by an earlier version lacks the columns added since
+        add_missing_columns(con, "marts", "methods", [
+            (c, f"{c} {typ}") for c, typ, *_ in con.execute("DESCRIBE _row").fetchall()])
         con.execute("INSERT INTO marts.methods BY NAME SELECT * FROM _row")
         con.unregister("_row")
         for stmt in comment_sql("marts.methods"):

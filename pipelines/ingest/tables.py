@@ -186,17 +186,26 @@ def _column_sql(t: Table, col: str, typ: str) -> str:
     return f"{col} {typ}" + (f" USING COMPRESSION {compression}" if compression else "")
 
 
+def add_missing_columns(con: duckdb.DuckDBPyConnection, schema: str, name: str,
+                        defs: list[tuple[str, str]]) -> None:
+    """Add to table ``schema.name`` each column of ``defs`` (name, SQL definition: project
+    constants) that it lacks: a table made by an earlier version gains the columns added
+    since, NULL in its existing rows."""
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+        [schema, name]).fetchall()}
+    for column, definition in defs:
+        if column not in have:
+            con.execute(f"ALTER TABLE {schema}.{name} ADD COLUMN {definition}")
+
+
 def _create(con: duckdb.DuckDBPyConnection, t: Table) -> None:
     """Create table ``t`` if it does not exist, add the columns a table made by an earlier
     version lacks (NULL in its rows), and (re)write its comments."""
-    cols = ", ".join(_column_sql(t, c, typ) for c, typ, _ in t.columns)
+    defs = [(c, _column_sql(t, c, typ)) for c, typ, _ in t.columns]
+    cols = ", ".join(d for _, d in defs)
     con.execute(f"CREATE TABLE IF NOT EXISTS {t.qualified} ({cols})")
-    have = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-        [t.schema, t.name]).fetchall()}
-    for c, typ, _ in t.columns:
-        if c not in have:
-            con.execute(f"ALTER TABLE {t.qualified} ADD COLUMN {_column_sql(t, c, typ)}")
+    add_missing_columns(con, t.schema, t.name, defs)
     con.execute(f"COMMENT ON TABLE {t.qualified} IS {_literal(t.comment)}")
     for c, _, comment in t.columns:
         con.execute(f"COMMENT ON COLUMN {t.qualified}.{c} IS {_literal(comment)}")
