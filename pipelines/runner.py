@@ -61,7 +61,11 @@ class CheckOutcome:
     description: str
 
     def line(self) -> str:
-        status = "passed" if self.passed else "FAILED"
+        """One line for the terminal; a failed check says whether it blocked publishing
+        (a run that printed it published, so a failure shown here is a warning)."""
+        status = "passed" if self.passed else (
+            "FAILED (blocking: nothing published)" if self.blocking
+            else "FAILED (warning only: the warehouse was published)")
         return f"check {self.name} on {self.asset} {status}: {self.description}"
 
 

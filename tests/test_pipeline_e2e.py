@@ -43,6 +43,24 @@ def test_run_on_sample_prints_summary_and_publishes(tmp_path: Path) -> None:
     events_line = next(line for line in result.output.splitlines() if line.startswith("events"))
     assert events_line.split()[1].replace(",", "") != "0"
     assert wh.stat().st_mode & 0o007 == 0, "published warehouse must not be world-readable"
+    # the sample ends in 2026-01: the non-blocking freshness check fails, and its line
+    # says that the warehouse was published all the same
+    fresh = [line for line in result.output.splitlines() if "check events_fresh" in line]
+    assert len(fresh) == 1
+    assert "FAILED (warning only: the warehouse was published): newest accepted event" in fresh[0]
+
+
+def test_a_failed_check_line_says_whether_it_blocked() -> None:
+    from pipelines.runner import CheckOutcome
+
+    def line(passed: bool, blocking: bool) -> str:
+        return CheckOutcome("staging/events", "x", passed, blocking, "why").line()
+
+    assert line(True, True) == "check x on staging/events passed: why"
+    assert line(False, True) == ("check x on staging/events FAILED (blocking: nothing "
+                                 "published): why")
+    assert line(False, False) == ("check x on staging/events FAILED (warning only: the "
+                                  "warehouse was published): why")
 
 
 def test_every_flag_level_fires_on_the_sample(sample_warehouse: Path) -> None:
