@@ -60,6 +60,13 @@ def pto_inbox_share(day: pl.LazyFrame, inbox: pl.LazyFrame, providers: pl.LazyFr
     )
 
 
+def per_week(total: pl.Expr) -> pl.Expr:
+    """A period's total per week, total / (``days_in_range`` / 7), computed as total x 7 /
+    ``days_in_range``: one rounding, and a quotient of two columns, which Polars computes
+    alike in every batch (see :func:`metrics.timeutil.per_constant`)."""
+    return total * 7 / pl.col("days_in_range")
+
+
 def provider_period(day: pl.DataFrame, providers: pl.DataFrame, inbox: pl.DataFrame,
                     cfg: Config, loaded: tuple[dt.date, dt.date]) -> pl.DataFrame:
     """Aggregate ``marts.provider_day`` to reporting periods as ratios of sums."""
@@ -78,7 +85,6 @@ def provider_period(day: pl.DataFrame, providers: pl.DataFrame, inbox: pl.DataFr
     )
     ranges = provider_ranges(providers, loaded).select("provider_id", "range_start", "range_end")
     fte = provider_dim(providers).select("provider_id", "clinical_fte")
-    weeks = pl.col("days_in_range") / 7
     share = pto_inbox_share(d, inbox.lazy(), providers.lazy(), cfg)
     return (
         agg.join(fte, on="provider_id", how="left")
@@ -89,10 +95,10 @@ def provider_period(day: pl.DataFrame, providers: pl.DataFrame, inbox: pl.DataFr
             ((pl.col("period_start") >= pl.col("range_start"))
              & (pl.col("period_end") <= pl.col("range_end"))).alias("complete"),
             *ratios(cfg),
-            (pl.col("inbox_messages") / weeks).alias("inbox_messages_per_week"),
-            (pl.col("inbox_messages") / weeks / pl.col("clinical_fte"))
+            per_week(pl.col("inbox_messages")).alias("inbox_messages_per_week"),
+            (per_week(pl.col("inbox_messages")) / pl.col("clinical_fte"))
             .alias("inbox_messages_per_week_per_cfte"),
-            (pl.col("wow_minutes") / weeks / pl.col("clinical_fte"))
+            (per_week(pl.col("wow_minutes")) / pl.col("clinical_fte"))
             .alias("wow_minutes_per_week_per_cfte"),
             pl.when(pl.col("vacation_days") > 0)
             .then(pl.col("_vacation_ehr") / pl.col("vacation_days"))

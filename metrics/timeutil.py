@@ -222,9 +222,22 @@ def _first_second_where(frame: pl.DataFrame, holds: Callable[[pl.Expr], pl.Expr]
     return out.sort("_i").get_column("_t")
 
 
+def per_constant(value: pl.Expr, constant: float) -> pl.Expr:
+    """``value`` divided by the constant ``constant``, computed alike in every engine and
+    batch: as ``value`` times ``1 / constant``.
+
+    Polars divides a column by a literal that way in batches of three rows or more, but
+    exactly in smaller ones, so the last bit of a plain ``/ constant`` depended on how
+    the streaming engine cut the rows and could differ between two runs on the same
+    delivery (CONTRACT.md section 1: loading it twice leaves every table unchanged).
+    The product is within one unit in the last place of the quotient.
+    """
+    return value.cast(pl.Float64) * (1.0 / constant)
+
+
 def minutes(us: pl.Expr) -> pl.Expr:
     """Microseconds (integer) to minutes (double, unrounded)."""
-    return us.cast(pl.Float64) / US_PER_MINUTE
+    return per_constant(us, US_PER_MINUTE)
 
 
 def span_us(start: pl.Expr, end: pl.Expr) -> pl.Expr:

@@ -10,6 +10,7 @@ import datetime as dt
 
 import polars as pl
 
+from metrics.timeutil import per_constant
 from schemas.config import Config
 
 YEAR_COLUMNS = ["provider_id", "period_start", "period_end", "pto_weekdays_taken",
@@ -39,7 +40,7 @@ def provider_year(day: pl.DataFrame, cfg: Config, loaded: tuple[dt.date, dt.date
         .with_columns(
             pl.lit(start).alias("period_start"),
             pl.lit(end).alias("period_end"),
-            (pl.col("pto_weekdays_taken") / 5).alias("pto_weeks_taken"),
+            per_constant(pl.col("pto_weekdays_taken"), 5).alias("pto_weeks_taken"),
         )
         .select(YEAR_COLUMNS)
         .sort("provider_id")

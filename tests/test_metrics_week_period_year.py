@@ -8,6 +8,7 @@ scheduled_hours is 0. 2026-03-16 Mon .. 03-22 Sun; 2026-03-18 Wed.
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 try:
     from metric_fixtures import (
@@ -499,3 +500,72 @@ def test_sums_are_exact_and_do_not_depend_on_the_order_of_the_days():
     assert day.select(minutes_sum(pl.col("ehr_minutes"))).item() == float(
         Fraction(total_s, 60))
     assert weeks[0]["days_in_range"].sum() == 45
+
+
+_DAYS = ("2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06")
+
+
+def _clinics(pids: list[str], scheduled_minutes: int, messages_per_day: int, days: int = 3):
+    """Providers with the same ``days`` days from Mon 2026-03-02: a 20-minute note burst
+    at 10:00 and ``messages_per_day`` messages each day, and one appointment of
+    ``scheduled_minutes`` on Monday from 13:00."""
+    evs, appts, msgs = [], [], []
+    for pid in pids:
+        for day in _DAYS[:days]:
+            evs += burst(pid.lower(), f"{day} 10:00:00", f"{day} 10:20:00", NOTE)
+            msgs += [msg(pid, f"{day} 08:{m:02d}:00", mid=f"{pid}{day}{m}")
+                     for m in range(messages_per_day)]
+        appts.append(appt(pid, "2026-03-02 13:00:00", scheduled_minutes, aid=f"{pid}A"))
+    return events(*evs), roster(*(prov(p) for p in pids)), schedule(*appts), inbox(*msgs)
+
+
+def test_a_providers_figures_do_not_depend_on_the_others_in_the_batch():
+    # Polars divides by a literal through its reciprocal in batches of 3 rows or more and
+    # exactly in smaller ones, so a plain "/ 7" gave one provider's figures different last
+    # bits alone and beside three others (and a re-run on the same delivery could differ).
+    # 46 messages a day for 5 days: 230 / (5 / 7) is 322.0 with 5 / 7 rounded once, but
+    # 322.00000000000006 with 5 x (1/7). Figures of P1 alone and among four providers
+    # must be the same bits, and the per-week figures are total x 7 / days, one rounding.
+    config = cfg({"data_through": "2026-03-06"})
+    alone = run_all(*_clinics(["P1"], 600, 46, 5)[:3], ib=_clinics(["P1"], 600, 46, 5)[3],
+                    config=config)
+    four = _clinics(["P1", "P2", "P3", "P4"], 600, 46, 5)
+    among = run_all(*four[:3], ib=four[3], config=config)
+    for mart in ("day", "week", "period"):
+        one = alone[mart].filter(pl.col("provider_id") == "P1")
+        other = among[mart].filter(pl.col("provider_id") == "P1")
+        assert one.height > 0 and one.equals(other), mart
+    p1 = row(alone["period"], provider_id="P1")
+    assert p1["days_in_range"] == 5 and p1["inbox_messages"] == 230
+    assert p1["inbox_messages_per_week"] == 322.0  # 230 x 7 / 5
+    assert p1["inbox_messages_per_week_per_cfte"] == 322.0
+    assert p1["wow_minutes_per_week_per_cfte"] == 140.0  # 5 x 20 min, none in clinic: 100 x 7 / 5
+
+
+def test_scheduled_hours_exactly_at_the_prorated_threshold_are_enough():
+    # min 4.2 h per 7 days over 3 days: 4.2 x 3 / 7 = 1.8 h = 108 min. In binary,
+    # 4.2 x 3 / 7 is 1.8000000000000003 and 108 / 60 is 1.8, so a float test nulled a
+    # week exactly at the threshold; the test is exact. 107 min is below it.
+    config = cfg({"data_through": "2026-03-04", "min_scheduled_hours_per_week": 4.2})
+    for pids in (["P1"], ["P1", "P2", "P3", "P4"]):
+        at = run_all(*_clinics(pids, 108, 1)[:3], config=config)
+        below = run_all(*_clinics(pids, 107, 1)[:3], config=config)
+        for mart in ("week", "period"):
+            keys = {"week_start": "2026-03-02"} if mart == "week" else {}
+            r_at, r_below = (row(x[mart], provider_id="P1", **keys) for x in (at, below))
+            assert r_at["days_in_range"] == 3 and r_at["scheduled_hours"] == pytest.approx(1.8)
+            assert r_at["ehr_minutes_per_scheduled_hour"] == pytest.approx(60 / 1.8)
+            check(r_below, **NULL_RATIOS)
+
+
+def test_per_constant_is_the_same_in_any_batch():
+    from metrics.timeutil import per_constant
+
+    values = pl.DataFrame({"us": [7_000_000, 13_000_000, 1]})
+    big = pl.concat([values] * 1000)
+    for engine in ("in-memory", "streaming"):
+        got = [f.lazy().select(per_constant(pl.col("us"), 60_000_000)).collect(engine=engine)
+               ["us"].head(3).to_list() for f in (values.head(1), values.head(2), big)]
+        assert got[0] == got[1][:1] == got[2][:1]
+        assert got[1] == got[2][:2]
+        assert got[2] == [v * (1 / 60_000_000) for v in (7_000_000, 13_000_000, 1)]
