@@ -1,10 +1,12 @@
 """The quarantined rows of one delivery, one line each, for people to read.
 
-Grain: one line per row of ``quarantine.rows`` (file, 1-based record, column, reason and
-what was wrong). The detail never holds a patient id (it is written that way by the
-loader), so the lines may go to the terminal and to a check's description; control
-characters of the delivered values are shown escaped (``\\n``, ``\\x1b``), so that each
-stays one line.
+Grain: one line per row of ``quarantine.rows``: its file, 1-based record, column and
+reason code. The line never quotes a delivered value (docs/data-handling.md: no log line
+does): the row's ``detail``, which names the offending value, stays in
+``quarantine.rows``, since an extract whose columns are shifted would put patient
+identifiers into a checked column. So the lines may go to the terminal and to a check's
+description. Control characters of a delivered file name are shown escaped (``\\n``,
+``\\x1b``), so that each stays one line.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def rejected_lines(con: duckdb.DuckDBPyConnection, delivery_id: str, limit: int
     total = con.execute("SELECT count(*) FROM quarantine.rows WHERE delivery_id = ?",
                         [delivery_id]).fetchall()[0][0]
     rows = con.execute(
-        "SELECT source_file, record_number, column_name, reason, detail FROM quarantine.rows "
+        "SELECT source_file, record_number, column_name, reason FROM quarantine.rows "
         "WHERE delivery_id = ? ORDER BY source_file, record_number, column_name LIMIT ?",
         [delivery_id, limit]).fetchall()
-    return total, [escaped(f"{f} record {n}, column {c}: {r} ({d})") for f, n, c, r, d in rows]
+    return total, [escaped(f"{f} record {n}, column {c}: {r}") for f, n, c, r in rows]
