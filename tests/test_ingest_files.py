@@ -225,6 +225,25 @@ def test_archive_is_read_only_and_skips_clear_patient_ids(
     assert all(f.archived_path is not None for f in again.files)
 
 
+def test_a_file_with_a_dropped_extra_column_is_not_archived(tmp_path: Path) -> None:
+    # Extra columns are dropped "(they may hold identifiers)", CONTRACT.md section 1: a
+    # schedule with an unlisted mrn column is not archived byte for byte either, unless
+    # keep_raw_patient_ids; one whose extra column is kept is.
+    body = SCHEDULE_HEADER.rstrip("\n") + ",room,mrn\nA1,P1,2026-03-02 09:00,20,completed,R7,M-77\n"
+    folder = delivery(tmp_path / "d", {"providers.csv": PROVIDERS, "schedule.csv": body})
+    cases = [(Config(), None), (Config(keep_extra_columns=("room",)), None),
+             (Config(keep_extra_columns=("room", "mrn")), "kept"),
+             (Config(privacy=PrivacyConfig(keep_raw_patient_ids=True)), "kept")]
+    for i, (cfg, expected) in enumerate(cases):
+        archive = tmp_path / f"archive{i}"
+        summary = load(duckdb.connect(), folder, cfg=cfg, archive_dir=archive)
+        paths = {f.name: f.archived_path for f in summary.files}
+        assert paths["providers.csv"] is not None
+        assert (paths["schedule.csv"] is not None) == (expected == "kept"), cfg
+        archived = b"".join(p.read_bytes() for p in archive.rglob("*") if p.is_file())
+        assert (b"M-77" in archived) == (expected == "kept"), cfg
+
+
 def test_ignored_files_and_discovery_by_folder(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

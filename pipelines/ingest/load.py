@@ -80,9 +80,11 @@ def load_delivery(
     ``quarantine.rows``; the others are upserted into ``staging.<kind>``.
 
     With ``archive_dir``, each loaded file is archived read-only under
-    ``archive_dir/<sha256[:2]>/<sha256>/<name>``, except files that hold a ``patient_id``
-    column while ``privacy.keep_raw_patient_ids`` is false: those get only their manifest
-    row in ``raw.files`` (``archived_path`` NULL), since the clear ids may not be kept.
+    ``archive_dir/<sha256[:2]>/<sha256>/<name>``, except, while
+    ``privacy.keep_raw_patient_ids`` is false, files that hold a ``patient_id`` column or
+    a column that loading drops (an extra column not in ``keep_extra_columns``, which may
+    hold identifiers): those get only their manifest row in ``raw.files``
+    (``archived_path`` NULL), since such values may not be kept.
 
     Checked rows that took the Polars path are spooled to Parquet (patient ids hashed) in a
     private temporary folder under ``spool_dir`` (default: the system's temporary folder)
@@ -219,7 +221,7 @@ def _load_file(
     if blank:
         log.warning("%s: skipped %d blank record%s (no value in any column)", p.file.name,
                     blank, "" if blank == 1 else "s")
-    archived = _archive(p, run, extract.has_patient_ids)
+    archived = _archive(p, run, extract)
     store.record_file(con, {
         "delivery_id": run.delivery_id, "kind": kind, "file_name": p.file.name,
         "sha256": p.sha256, "bytes": p.size, "rows": rows, "loaded_at": run.run_time,
@@ -248,11 +250,14 @@ def _sql_path(
     return part.rows - part.skipped, records
 
 
-def _archive(p: _Pending, run: _Run, has_patient_ids: bool) -> str | None:
+def _archive(p: _Pending, run: _Run, extract: Extract) -> str | None:
     if run.archive_dir is None:
         return None
-    if has_patient_ids and not run.cfg.privacy.keep_raw_patient_ids:
-        log.info("not archiving %s: it holds clear patient ids "
-                 "(privacy.keep_raw_patient_ids is false)", p.file.name)
+    if not run.cfg.privacy.keep_raw_patient_ids and (extract.has_patient_ids
+                                                     or extract.dropped):
+        held = ("clear patient ids" if extract.has_patient_ids else
+                "columns that loading drops (" + ", ".join(extract.dropped) + ")")
+        log.info("not archiving %s: it holds %s (privacy.keep_raw_patient_ids is false)",
+                 p.file.name, held)
         return None
     return str(archive_file(p.file.path, p.sha256, run.archive_dir))

@@ -84,6 +84,9 @@ class Extract:
     types: dict[str, pl.DataType] = field(default_factory=dict)
     #: True when a delivered name was not already normalized (or a header cell was blank).
     renamed: bool = False
+    #: Delivered columns (normalized names) that are neither contract columns of the kind
+    #: nor kept by ``keep_extra_columns``: dropped when loading (they may hold identifiers).
+    dropped: tuple[str, ...] = ()
 
     @property
     def has_patient_ids(self) -> bool:
@@ -154,8 +157,9 @@ def open_extract(f: DeliveryFile, kind: ExtractKind, keep_extra: tuple[str, ...]
     lf = lf.with_columns(pl.col(RECORD).cast(pl.Int64))
     binary = tuple(c for c in (*kind.columns, *extras) if types.get(c) == pl.Binary)
     renamed = bool(unnamed) or any(c != _normalize(c) for c in names)
+    dropped = tuple(c for c in delivered if c not in kind.columns and c not in extras)
     return Extract(f, lf, extras, delivered, source, binary_columns=binary, types=types,
-                   renamed=renamed)
+                   renamed=renamed, dropped=dropped)
 
 
 def _conform(col: str, dtype: pl.DataType) -> pl.Expr:

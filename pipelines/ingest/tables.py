@@ -137,8 +137,9 @@ RAW_FILES = Table("raw", "files", "One row per delivered file loaded (the raw la
     ("rows", "BIGINT", "Data records read from the file (header excluded)"),
     ("loaded_at", "TIMESTAMPTZ", "Time of the run that loaded the file"),
     ("archived_path", "VARCHAR", "Read-only archived copy; NULL when no archive folder was "
-                                 "given or the file holds clear patient ids that may not be "
-                                 "kept (privacy.keep_raw_patient_ids false)"),
+                                 "given or the file holds clear patient ids or dropped extra "
+                                 "columns that may not be kept (privacy.keep_raw_patient_ids "
+                                 "false)"),
     ("file_id", "INTEGER", "Number of the file in this warehouse (1, 2, ... in loading "
                            "order); staging rows name their file by it (file_id)"),
     ("timezone", "VARCHAR", "Time zone the file's naive local times were read in (setting "
