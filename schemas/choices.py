@@ -24,6 +24,9 @@ METHODS_CHOICES: dict[str, str] = {
     "Enumerated values": (
         "role, status, type and message_type are trimmed and lower-cased before they are "
         "checked against the contract's values; any other value is bad_enum."),
+    "Message times": (
+        "time_out_of_range tests received_time; completed_time is stored as delivered (a "
+        "valid time or blank) without a range or order test, since no measure reads it."),
     "Provider attributes": (
         "A provider's attributes are those of their first login row by user_id, with the "
         "earliest start_date and the latest end_date."),
