@@ -117,7 +117,7 @@ def test_event_without_id_in_two_files_of_one_delivery(
     load(con, folder)
     assert con.execute("SELECT count(*) FROM staging.events").fetchone() == (2,)
     assert quarantined(con) == [
-        ("events_2.csv", 2, "user_id, event_time, action, patient_hash, workstation_id",
+        ("events_2.csv", 2, "user_id, event_time, action, patient_id, workstation_id",
          "duplicate_key"),
     ]
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from pipelines.ingest.hashing import PATIENT_HASH, PATIENT_ID
 from pipelines.ingest.newrows import NEW, NewRows
 from pipelines.ingest.repeats import create_repeated
 from pipelines.ingest.sqlpath import FIRST_TIME, LOCAL_DATE, ROW_KEY
@@ -224,9 +225,9 @@ def _quarantine_cross_row(
             f"{record} FROM {RANKED} WHERE _unknown ORDER BY source_file, source_record",
             params,
         )
-    if kind == "events":
-        key_cols = (f"CASE WHEN event_id IS NULL THEN '{', '.join(EVENT_ROW_KEY)}' "
-                    "ELSE 'event_id' END")
+    if kind == "events":  # named as delivered: patient_id, not its staged hash's column
+        delivered = ", ".join(PATIENT_ID if c == PATIENT_HASH else c for c in EVENT_ROW_KEY)
+        key_cols = f"CASE WHEN event_id IS NULL THEN '{delivered}' ELSE 'event_id' END"
     else:
         key_cols = "'" + ", ".join(KINDS[kind].key) + "'"
     con.execute(
