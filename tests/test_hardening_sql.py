@@ -46,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
         "new", "new_first", "new_last", "listed", "REJECTED_ROWS.qualified",
         "flag", "hashed",  # the roster-check flag (a constant) and the hashes' query
         "', '.join(REJECTED_ROWS.column_names)", "first.format(a='s.')",
-        "last.format(a='s.')", "', '.join(EVENT_ROW_KEY)",
+        "last.format(a='s.')", "', '.join(DELIVERED_ROW_KEY)",
         # fragments of the new rows: contract column lists, parameters by placeholder only
         "accepted.sql(STAGING[kind].column_names)", "accepted.sql(['event_id'])",
         "accepted.sql(['user_id'])", "accepted.sql(cols)", "accepted.sql(list(KINDS[kind].key))",

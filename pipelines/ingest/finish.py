@@ -38,6 +38,9 @@ from schemas.contract import KINDS
 RANKED, GROUPS = "_ingest_ranked", "_ingest_groups"
 ROSTER_CHECKED = ("schedule", "time_off", "inbox")
 EVENT_ROW_KEY = ROW_KEY
+#: The whole-row key named as delivered (patient_id, not its staged hash's column): the
+#: column a whole-row duplicate's quarantine row names.
+DELIVERED_ROW_KEY = tuple(PATIENT_ID if c == PATIENT_HASH else c for c in EVENT_ROW_KEY)
 _ROSTER = (" LEFT JOIN (SELECT DISTINCT provider_id AS _rid FROM staging.providers) r"
            " ON n.provider_id = r._rid")
 
@@ -225,9 +228,9 @@ def _quarantine_cross_row(
             f"{record} FROM {RANKED} WHERE _unknown ORDER BY source_file, source_record",
             params,
         )
-    if kind == "events":  # named as delivered: patient_id, not its staged hash's column
-        delivered = ", ".join(PATIENT_ID if c == PATIENT_HASH else c for c in EVENT_ROW_KEY)
-        key_cols = f"CASE WHEN event_id IS NULL THEN '{delivered}' ELSE 'event_id' END"
+    if kind == "events":
+        key_cols = (f"CASE WHEN event_id IS NULL THEN '{', '.join(DELIVERED_ROW_KEY)}' "
+                    "ELSE 'event_id' END")
     else:
         key_cols = "'" + ", ".join(KINDS[kind].key) + "'"
     con.execute(
