@@ -203,6 +203,17 @@ def test_truncated_gzip(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
                        "before its end marker)")
 
 
+def test_damaged_gzip_says_which_check_failed(con: duckdb.DuckDBPyConnection,
+                                              tmp_path: Path) -> None:
+    body = gzip.compress(csv_bytes(EVENT_HEADER, [("u1", "2026-03-02 09:00:00", "x", "M1")]))
+    for at, problem in ((-8, "its CRC check failed: the data is damaged"),
+                        (-2, "its stored length does not match the data: the data is damaged")):
+        damaged = bytearray(body)
+        damaged[at] ^= 0xFF  # the trailer: CRC-32 (8 to 5 bytes from the end), then length
+        message = _error(con, _delivery(tmp_path / str(at), {"events.csv.gz": bytes(damaged)}))
+        assert message == f"events.csv.gz: corrupt gzip file ({problem})"
+
+
 def test_gzip_with_trailing_garbage(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     body = gzip.compress(csv_bytes(EVENT_HEADER, [("u1", "2026-03-02 09:00:00", "x", "M1")]))
     message = _error(con, _delivery(tmp_path, {"events.csv.gz": body + SECRET_IDS[0].encode()}))

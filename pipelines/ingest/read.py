@@ -277,6 +277,15 @@ def _is_blank_text(data: bytes) -> bool:
     return not data.removeprefix(UTF8_BOM.encode("utf-8")).strip()
 
 
+#: How Python's gzip module's messages on a damaged member start, and what the error says
+#: instead (its own words carry checksums and may carry delivered bytes).
+_BAD_GZIP = {
+    "CRC check failed": "its CRC check failed: the data is damaged",
+    "Incorrect length of data produced": "its stored length does not match the data: the "
+                                         "data is damaged",
+}
+
+
 def _check_gzip(f: DeliveryFile) -> bool:
     """Read a gzip file through once, in chunks: a one-line error when it is corrupt.
     Returns True when it holds no header (white space only, after an optional BOM)."""
@@ -292,8 +301,10 @@ def _check_gzip(f: DeliveryFile) -> bool:
         return blank
     except EOFError:
         problem = "truncated: the compressed data ends before its end marker"
-    except gzip.BadGzipFile:
-        problem = "not gzip data, or data after the end of the compressed stream"
+    except gzip.BadGzipFile as e:  # its message may quote delivered bytes: not shown
+        said = str(e)
+        problem = next((text for start, text in _BAD_GZIP.items() if said.startswith(start)),
+                       "not gzip data, or data after the end of the compressed stream")
     except (OSError, zlib.error) as e:
         problem = " ".join(str(e).split()) or type(e).__name__
     raise ExtractError(f.name, f"corrupt gzip file ({problem})")
