@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from metrics.timeutil import US_PER_MINUTE, per_constant
+from metrics.timeutil import US_PER_HOUR, US_PER_MINUTE, per_constant
 from schemas.config import Config
 
 SUMMED = [
@@ -50,7 +50,6 @@ def _us_sum(minutes: pl.Expr) -> pl.Expr:
 #: Aggregated column: the group's scheduled time in whole microseconds (dropped by the
 #: marts; :func:`ratios` tests the scheduled-hours threshold on it).
 SCHEDULED_US = "_scheduled_us"
-_US_PER_HOUR = 60 * US_PER_MINUTE
 
 
 def sums(keys: list[str]) -> list[pl.Expr]:
@@ -101,7 +100,7 @@ def enough_scheduled(min_hours_per_week: float) -> pl.Expr:
     us = pl.col(SCHEDULED_US).cast(pl.Int128)
     days = pl.col("days_in_range").cast(pl.Int128)
     return (us > 0) & (us * (7 * limit.denominator)
-                       >= days * (limit.numerator * _US_PER_HOUR))
+                       >= days * (limit.numerator * US_PER_HOUR))
 
 
 def week_start_expr(date: pl.Expr, cfg: Config) -> pl.Expr:

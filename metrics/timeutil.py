@@ -25,7 +25,7 @@ def local_date(instant: pl.Expr, tz: str) -> pl.Expr:
                                is_elementwise=True)
 
 
-_US_PER_HOUR = 3_600_000_000
+US_PER_HOUR = 3_600_000_000
 _US_PER_DAY = 86_400_000_000
 #: Above this many keys between the smallest and the largest, :func:`_per_key` matches
 #: keys by hash instead of by position.
@@ -59,11 +59,11 @@ def _local_dates(s: pl.Series, tz: str) -> pl.Series:
 
     def hour_offsets(hours: pl.Series) -> pl.Series:
         """The zone's offset (µs) in each UTC hour, null when it changes inside it."""
-        start = (hours * _US_PER_HOUR).cast(pl.Datetime("us", "UTC"))
+        start = (hours * US_PER_HOUR).cast(pl.Datetime("us", "UTC"))
         o0, o1 = offset(start), offset(start + (_HOUR - dt.timedelta(microseconds=1)))
         return pl.select(pl.when(pl.lit(o0) == pl.lit(o1)).then(pl.lit(o0))).to_series()
 
-    off = _per_key(us // _US_PER_HOUR, hour_offsets)
+    off = _per_key(us // US_PER_HOUR, hour_offsets)
     if off is None:
         return s.dt.convert_time_zone(tz).dt.date()
     dates = ((us + off) // _US_PER_DAY).cast(pl.Int32).cast(pl.Date)
